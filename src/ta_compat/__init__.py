@@ -1,0 +1,15 @@
+"""ta-compat: the legacy torchaudio I/O API and pyannote checkpoint loading on the newest PyTorch.
+
+Installing the distribution is enough: ``compat_autoload.pth`` runs ``_ta_compat_bootstrap`` at
+start-up and the shims apply when torchaudio or pyannote is imported. Call ``install()`` yourself
+where ``site`` does not run (``python -S``, frozen applications, embedded interpreters).
+"""
+
+from __future__ import annotations
+
+from _ta_compat_bootstrap import install
+
+from .families import FAMILIES
+
+__version__ = "0.1.0"
+__all__ = ["FAMILIES", "install", "__version__"]

@@ -1,0 +1,7 @@
+"""``python -m ta_compat``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
