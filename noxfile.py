@@ -19,7 +19,8 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
-WORK = ROOT / ".nox"
+RUNS = ROOT / ".nox" / "runs"
+WORK = RUNS / str(os.getpid())  # one folder per nox run: concurrent runs never share venvs
 CACHE = Path(os.environ.get("TA_COMPAT_STACKS", Path.home() / ".cache" / "ta-compat" / "stacks"))
 STACK_PYTHON = "python3.11"  # the torch wheels of the stacks are cp311
 BOOTSTRAP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
@@ -64,7 +65,18 @@ def fresh_copy(session: nox.Session, source: Path, dest: Path) -> Path:
     return dest / "bin" / "python"
 
 
+def _remove_finished_runs() -> None:
+    for run in RUNS.glob("*"):
+        try:
+            os.kill(int(run.name), 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(run, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def build_wheel(session: nox.Session) -> Path:
+    _remove_finished_runs()
     dist = WORK / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     session.run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT), external=True)
@@ -78,11 +90,12 @@ def install(session: nox.Session, python: Path, *requirements: str) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: ta-compat on the modern stack, its status, then real pyannote inference."""
+    """The main job: ta-compat on the modern stack, its status and doctor, then real pyannote inference."""
     wheel = build_wheel(session)
     python = fresh_copy(session, stack(session, "modern"), WORK / "demo-env")
     install(session, python, "--no-deps", str(wheel))
     session.run(str(python), "-m", "ta_compat", "status", external=True)
+    session.run(str(python), "-m", "ta_compat", "doctor", external=True)
     session.run(str(python), str(ROOT / "examples" / "pyannote_demo.py"), external=True)
 
 

@@ -44,9 +44,9 @@ def status(as_json: bool) -> int:
         (row["family"], row["target"], row["version"], row["state"], ", ".join(row["patched"]) or row["error"])
         for row in rows
     ]
-    widths = [max(len(str(line[i])) for line in table[:] if i < 4) if i < 4 else 0 for i in range(5)]
+    widths = [max(len(str(line[i])) for line in table) for i in range(4)]
     for line in table:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line[:4], widths)) + "  " + str(line[4]))
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + str(line[4]))
     if unknown:
         print(f"warning: TA_COMPAT_DISABLE names unknown families: {', '.join(unknown)} (known: {', '.join(NAMES)})")
     return 0
@@ -58,8 +58,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command")
     status_parser = commands.add_parser("status", help="show each shim family: target, version, state, what it patched")
     status_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor_parser = commands.add_parser(
+        "doctor", help="probe each family with it on and off: is it needed, does it work? (exit 0: all needed work)"
+    )
+    doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor_parser.add_argument(
+        "--removable", action="store_true", help="exit 0 only when no family is needed any more (else 3)"
+    )
     args = parser.parse_args(argv)
-    if args.command in (None, "status"):
-        return status(getattr(args, "json", False))
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    if args.command == "doctor":
+        return doctor(args.json, args.removable)
+    return status(getattr(args, "json", False))
+
+
+def doctor(as_json: bool, removable: bool) -> int:
+    from . import doctor as checks
+
+    verdicts = checks.diagnose()
+    print(checks.report(verdicts, checks.upstream_state(), as_json))
+    return checks.exit_status(verdicts, removable)

@@ -1,0 +1,106 @@
+"""Shared fixtures. ``nox -s tests`` runs pytest inside a fresh copy of the modern stack
+(torch 2.14.1, torchaudio 2.11.0, pyannote.audio 3.4.0) with the freshly built wheel installed,
+and passes the other stacks and interpreters through ``TA_COMPAT_*`` variables.
+
+Most tests run real subprocesses: the shims must come from the installed ``.pth``, never from an
+explicit import in the test process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBPROCESS_TIMEOUT = 300
+
+
+def _env_path(name: str) -> Optional[Path]:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def clean_env(**overrides: str) -> Dict[str, str]:
+    """The current environment without ta-compat switches, plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TA_COMPAT_DISABLE", "TA_COMPAT_WARN", "TA_COMPAT_DEBUG"))}
+    env.update(overrides)
+    return env
+
+
+def run_python(
+    python: "os.PathLike[str] | str",
+    code: str,
+    *args: str,
+    env: Optional[Dict[str, str]] = None,
+    flags: tuple = (),
+    cwd: "os.PathLike[str] | str | None" = None,
+    timeout: float = SUBPROCESS_TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (with its ``.pth`` files) and capture its output."""
+    return subprocess.run(
+        [os.fspath(python), *flags, "-c", textwrap.dedent(code), *args],
+        env=env if env is not None else clean_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def require(name: str) -> Path:
+    path = _env_path(name)
+    if path is None:
+        pytest.skip(f"{name} is not set: run the suite with `nox -s tests`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def modern_python() -> Path:
+    """The interpreter of the test run: the modern stack with the wheel installed."""
+    return Path(sys.executable)
+
+
+@pytest.fixture(scope="session")
+def legacy_python() -> Path:
+    """The legacy reference stack (torch/torchaudio 2.8.0) with the wheel installed."""
+    return require("TA_COMPAT_LEGACY_PYTHON")
+
+
+@pytest.fixture(scope="session")
+def wheel() -> Path:
+    return require("TA_COMPAT_WHEEL")
+
+
+@pytest.fixture
+def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
+    """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
+
+    def make(stack: str = "modern", name: str = "venv") -> Path:
+        source = require(f"TA_COMPAT_{stack.upper()}_STACK")
+        dest = tmp_path / name
+        subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
+        return dest / "bin" / "python"
+
+    return make
+
+
+def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [os.fspath(python), "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def site_packages(python: Path) -> Path:
+    out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", flags=("-S",))
+    return Path(out.stdout.strip())

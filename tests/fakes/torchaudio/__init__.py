@@ -1,0 +1,26 @@
+"""Fake ``torchaudio`` >= 2.9 (see tests/fakes/README.md): no legacy I/O API, a torchcodec-routed ``load``."""
+
+import os
+import sys
+
+sys.__dict__.setdefault("fake_trace", []).append("torchaudio:begin")
+if os.environ.get("FAKE_TRACE") == "1":
+    sys.stderr.write("fake: torchaudio:begin\n")
+
+import torch  # noqa: E402  (the real torchaudio imports torch while it executes)
+
+if os.environ.get("FAKE_TORCHAUDIO_RAISE") == "1":
+    raise OSError("fake: libtorchaudio.so: cannot open shared object file")
+
+__version__ = "2.99.0+fake"
+__all__ = ["load"]
+
+
+def load(uri, *args, **kwargs):
+    """Like torchaudio >= 2.9 without torchcodec."""
+    raise ImportError("TorchCodec is required for load_with_torchcodec. Please install torchcodec to use this function.")
+
+
+sys.fake_trace.append("torchaudio:end")
+if os.environ.get("FAKE_TRACE") == "1":
+    sys.stderr.write("fake: torchaudio:end\n")
