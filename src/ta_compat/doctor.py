@@ -201,9 +201,10 @@ class Verdict:
     evidence: str  # the error seen with the family off (needed) or with ta-compat on (not working)
 
 
-def _probe_in_subprocess(names: List[str], disable: str) -> Dict[str, Optional[str]]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TA_COMPAT_DISABLE", "TA_COMPAT_WARN", "TA_COMPAT_DEBUG")}
-    if disable:
+def _probe_in_subprocess(names: List[str], disable: Optional[str]) -> Dict[str, Optional[str]]:
+    """Probe in a fresh interpreter; ``disable=None`` keeps the user's own ``TA_COMPAT_DISABLE``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TA_COMPAT_WARN", "TA_COMPAT_DEBUG")}
+    if disable is not None:
         env["TA_COMPAT_DISABLE"] = disable
     command = [sys.executable, "-m", "ta_compat.doctor", "--probe", ",".join(names)]
     try:
@@ -226,11 +227,11 @@ def _applicable(family: Family) -> bool:
 
 
 def diagnose(workers: int = 4) -> List[Verdict]:
-    """Probe every family with ta-compat on, with that family off, and with everything off."""
+    """Probe every family as configured (normally all on) and with only that family off."""
     applicable = [family.name for family in FAMILIES if _applicable(family)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         each_off = {name: pool.submit(_probe_in_subprocess, [name], name) for name in applicable}
-        on = pool.submit(_probe_in_subprocess, applicable, "") if applicable else None
+        on = pool.submit(_probe_in_subprocess, applicable, None) if applicable else None
         with_on = on.result() if on else {}
         off = {name: future.result()[name] for name, future in each_off.items()}
     verdicts = []
