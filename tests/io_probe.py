@@ -131,12 +131,12 @@ def make_uri(spec, scratch, cleanup):
         with open(path, "rb") as f:
             return ReadOnly(f.read()), None
     if kind == "file":
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the caller's cleanup
         cleanup.append(handle.close)
         handle.seek(spec.get("pos", 0))
         return handle, handle
     if kind == "closed_file":
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - a closed file is the point
         handle.close()
         return handle, None
     if kind == "bytesio":
@@ -209,7 +209,7 @@ def read_back(data):
         sinfo = soundfile.info(buffer)
         buffer.seek(0)
         dtype = "float64"
-        samples, rate = soundfile.read(buffer, dtype=dtype, always_2d=True)
+        samples, _ = soundfile.read(buffer, dtype=dtype, always_2d=True)
         ints = None
         if sinfo.subtype in ("PCM_16", "PCM_24", "PCM_32", "PCM_S8", "PCM_U8", "ALAC_16"):
             buffer.seek(0)
@@ -223,7 +223,7 @@ def read_back(data):
             "samples": samples,
             "ints": ints,
         }
-    except Exception as exc:  # noqa: BLE001 - recorded, compared
+    except Exception as exc:
         return {"error": describe_exception(exc)}
 
 
@@ -247,13 +247,15 @@ def run_save(case, scratch):
     elif kind == "bytesio":
         uri = handle = io.BytesIO()
     elif kind == "file":
-        uri = handle = open(target, "wb")
+        uri = handle = open(target, "wb")  # noqa: SIM115 - closed after the call
     elif kind == "symlink":
         os.makedirs(os.path.join(scratch, "real"), exist_ok=True)
         real = os.path.join(scratch, "real", dest.get("target", "target.wav"))
         if dest.get("existing"):
             os.replace(target, real)
         os.symlink(os.path.join("real", dest.get("target", "target.wav")), target)
+    elif kind == "symlink_to":  # an absolute target, e.g. /dev/null
+        os.symlink(dest["to"], target)
     elif kind == "dangling_symlink":
         os.symlink("nowhere/" + dest.get("target", "target.wav"), target)
     elif kind == "raw":  # an exact string, e.g. "/dev/null" or a missing directory
@@ -264,12 +266,12 @@ def run_save(case, scratch):
         raise ValueError(f"unknown dest kind {kind}")
     src = make_tensor(case["src"])
     kwargs = decode(case.get("kwargs", {}))
-    if FORCE_SOUNDFILE and "backend" not in kwargs:
-        kwargs["backend"] = "soundfile"
     args = decode(case.get("args", [16000]))
+    if FORCE_SOUNDFILE and kwargs.get("backend") is None and len(args) < 7:
+        kwargs["backend"] = "soundfile"
     try:
         torchaudio.save(uri, src, *args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - recorded, compared
+    except Exception as exc:
         result["error"] = describe_exception(exc)
     else:
         result["value"] = None
@@ -284,6 +286,8 @@ def run_save(case, scratch):
             result["written"] = None
         else:
             result["written"] = describe_written(target)
+            if kind == "symlink_to":
+                result["target"] = describe_written(dest["to"])
             if kind == "symlink":
                 result["target"] = describe_written(os.path.join(scratch, "real", dest.get("target", "target.wav")))
     written = (result.get("target") or result.get("written") or {}).get("bytes")
@@ -299,7 +303,9 @@ def run_call(case, scratch):
     op = case["op"]
     kwargs = decode(case.get("kwargs", {}))
     args = decode(case.get("args", []))
-    if op in ("info", "load") and FORCE_SOUNDFILE and "backend" not in kwargs:
+    positional_backend = {"info": 2, "load": 6}.get(op)  # index of ``backend`` in ``args``
+    forced = positional_backend is not None and FORCE_SOUNDFILE and kwargs.get("backend") is None
+    if forced and len(args) <= positional_backend:
         kwargs["backend"] = "soundfile"
     cleanup = []
     result = {}
@@ -309,7 +315,7 @@ def run_call(case, scratch):
             function = getattr(torchaudio, op)
             try:
                 value = function(uri, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - recorded, compared
+            except Exception as exc:
                 result["error"] = describe_exception(exc)
             else:
                 result["value"] = describe_value(value)
@@ -328,7 +334,7 @@ def run_call(case, scratch):
             uri, handle = make_uri(case["uri"], scratch, cleanup)
             try:
                 value = getattr(soundfile_backend, case["name"])(uri, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result["error"] = describe_exception(exc)
             else:
                 result["value"] = describe_value(value)
@@ -336,14 +342,14 @@ def run_call(case, scratch):
             name = case["name"]
             try:
                 value = getattr(torchaudio, name)(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result["error"] = describe_exception(exc)
             else:
                 result["value"] = describe_value(value)
         elif op == "metadata":
             try:
                 value = torchaudio.AudioMetaData(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result["error"] = describe_exception(exc)
             else:
                 result["value"] = describe_value(value)
@@ -391,11 +397,8 @@ def main():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                if case["op"] == "save":
-                    result = run_save(case, scratch)
-                else:
-                    result = run_call(case, scratch)
-            except Exception:  # noqa: BLE001 - a broken case, not a result
+                result = run_save(case, scratch) if case["op"] == "save" else run_call(case, scratch)
+            except Exception:
                 result = {"probe_error": traceback.format_exc()}
         result["warnings"] = [(w.category.__name__, str(w.message)) for w in caught]
         results[case["id"]] = result

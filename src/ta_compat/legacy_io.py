@@ -11,10 +11,11 @@ truncated file where a good one was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import warnings
-from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, List, Optional, Tuple, Union
 
 if TYPE_CHECKING:
     import torch
@@ -144,7 +145,7 @@ _UNSET = object()
 _soundfile: Any = _UNSET
 
 
-def list_audio_backends() -> list:
+def list_audio_backends() -> List[str]:
     """List available backends: ``["soundfile"]`` (empty if soundfile cannot be imported)."""
     warn_legacy("torchaudio.list_audio_backends", "soundfile directly")
     return [_BACKEND] if soundfile_module() is not None else []
@@ -196,7 +197,7 @@ def _encoding(format: str, subtype: str) -> str:
 
 
 def info(
-    uri: Union[BinaryIO, str, os.PathLike],
+    uri: Union[BinaryIO, str, os.PathLike[str]],
     format: Optional[str] = None,
     buffer_size: int = 4096,
     backend: Optional[str] = None,
@@ -219,7 +220,7 @@ def info(
 
 
 def load(
-    uri: Union[BinaryIO, str, os.PathLike],
+    uri: Union[BinaryIO, str, os.PathLike[str]],
     frame_offset: int = 0,
     num_frames: int = -1,
     normalize: bool = True,
@@ -253,7 +254,13 @@ def _read(
         else:
             dtype = SUBTYPE_TO_DTYPE[file_.subtype]
         frames = file_._prepare_read(frame_offset, None, num_frames)
-        waveform = file_.read(frames, dtype, always_2d=True)
+        try:
+            waveform = file_.read(frames, dtype, always_2d=True)
+        except MemoryError:
+            # soundfile allocates the declared length up front; a corrupt header (or a large
+            # num_frames on a stream of unknown length) can declare more than memory holds.
+            # Nothing was read yet: read what the file really holds, block by block.
+            waveform = _read_blocks(file_, frames, dtype)
         sample_rate = file_.samplerate
     tensor = torch.from_numpy(waveform)
     if channels_first:
@@ -261,8 +268,29 @@ def _read(
     return tensor, sample_rate
 
 
+_BLOCK_BYTES = 1 << 24
+
+
+def _read_blocks(file_: Any, frames: int, dtype: str) -> Any:
+    """Read up to ``frames`` frames in blocks of at most 16 MiB, stopping at the end of the data."""
+    import numpy as np
+
+    block = max(1, _BLOCK_BYTES // (np.dtype(dtype).itemsize * max(1, file_.channels)))
+    blocks = []
+    while frames > 0:
+        chunk = file_.read(min(frames, block), dtype, always_2d=True)
+        if len(chunk):
+            blocks.append(chunk)
+        if len(chunk) < min(frames, block):
+            break
+        frames -= len(chunk)
+    if not blocks:
+        return np.empty((0, file_.channels), dtype=dtype)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
 def save(
-    uri: Union[BinaryIO, str, os.PathLike],
+    uri: Union[BinaryIO, str, os.PathLike[str]],
     src: torch.Tensor,
     sample_rate: int,
     channels_first: bool = True,
@@ -332,11 +360,13 @@ def _write(
     # write a header first and fail on the data (uint8, requires_grad, CUDA tensors).
     data = np.asarray(src)
     if data.dtype.name not in ("float32", "float64", "int16", "int32"):
-        raise ValueError(f"dtype must be one of {['float32', 'float64', 'int16', 'int32']!r} and not {data.dtype.name!r}")
+        raise ValueError(
+            f"dtype must be one of {['float32', 'float64', 'int16', 'int32']!r} and not {data.dtype.name!r}"
+        )
     if hasattr(filepath, "write"):
         soundfile.write(file=filepath, data=data, samplerate=sample_rate, subtype=subtype, format=format)
     else:
-        _write_path_atomically(soundfile, os.fspath(filepath), data, sample_rate, subtype, format)
+        _write_path_atomically(soundfile, filepath, data, sample_rate, subtype, format)
 
 
 def _write_path_atomically(soundfile: Any, path: Any, data: Any, sample_rate: int, subtype: str, format: Any) -> None:
@@ -346,6 +376,11 @@ def _write_path_atomically(soundfile: Any, path: Any, data: Any, sample_rate: in
     a FIFO) and directories where no temporary file can be created are written directly, as
     legacy torchaudio did.
     """
+    if format is None:
+        # soundfile takes the format from the name: the caller's, not the temporary file's or
+        # a symlink target's (and a bad extension fails naming the caller's path, as legacy).
+        format = _format_from_name(soundfile, path)
+    original, path = path, os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     target = os.path.realpath(path) if os.path.islink(path) else path
@@ -356,19 +391,44 @@ def _write_path_atomically(soundfile: Any, path: Any, data: Any, sample_rate: in
         mode, regular = None, True
     tmp = _create_temporary_beside(target) if regular else None
     if tmp is None:
-        soundfile.write(file=path, data=data, samplerate=sample_rate, subtype=subtype, format=format)
+        soundfile.write(file=original, data=data, samplerate=sample_rate, subtype=subtype, format=format)
         return
     try:
         soundfile.write(file=tmp, data=data, samplerate=sample_rate, subtype=subtype, format=format)
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
-        try:
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
+        renamed = _name_the_destination(exc, tmp, original)
+        if renamed is not None:
+            raise renamed.with_traceback(exc.__traceback__) from None
         raise
+
+
+def _name_the_destination(exc: BaseException, tmp: str, original: Any) -> Optional[BaseException]:
+    """The soundfile error ``exc`` as legacy raised it: naming the caller's path, not ``tmp``."""
+    prefix = getattr(exc, "prefix", None)
+    code = getattr(exc, "code", None)
+    if not isinstance(prefix, str) or repr(tmp) not in prefix or not isinstance(exc, RuntimeError):
+        return None
+    error_class: Any = type(exc)
+    try:
+        renamed: BaseException = error_class(code, prefix=prefix.replace(repr(tmp), repr(original)))
+        return renamed
+    except Exception:
+        return None
+
+
+def _format_from_name(soundfile: Any, path: Any) -> str:
+    """The format soundfile derives from a file name (``soundfile._get_format_from_filename``)."""
+    tail: Any = os.path.splitext(path)[-1][1:]
+    extension = tail.decode("utf-8", "replace") if isinstance(tail, bytes) else str(tail)
+    known = getattr(soundfile, "_formats", None) or soundfile.available_formats()
+    if extension.upper() not in known:
+        raise TypeError(f"No format specified and unable to get format from file extension: {path!r}")
+    return extension
 
 
 def _create_temporary_beside(path: str) -> Optional[str]:
@@ -486,7 +546,9 @@ def backend_load(
     format: Optional[str] = None,
 ) -> Tuple[torch.Tensor, int]:
     """``torchaudio.backend.soundfile_backend.load`` (the backend-level signature)."""
-    return _read(_soundfile_for(filepath, format, _BACKEND), filepath, frame_offset, num_frames, normalize, channels_first)
+    return _read(
+        _soundfile_for(filepath, format, _BACKEND), filepath, frame_offset, num_frames, normalize, channels_first
+    )
 
 
 def backend_info(filepath: Any, format: Optional[str] = None) -> AudioMetaData:
