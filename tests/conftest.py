@@ -28,18 +28,22 @@ def _env_path(name: str) -> Optional[Path]:
 
 def clean_env(**overrides: str) -> Dict[str, str]:
     """The current environment without ta-compat switches, plus ``overrides``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TA_COMPAT_DISABLE", "TA_COMPAT_WARN", "TA_COMPAT_DEBUG"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TA_COMPAT_DISABLE", "TA_COMPAT_WARN", "TA_COMPAT_DEBUG"))
+    }
     env.update(overrides)
     return env
 
 
 def run_python(
-    python: "os.PathLike[str] | str",
+    python: os.PathLike[str] | str,
     code: str,
     *args: str,
     env: Optional[Dict[str, str]] = None,
     flags: tuple = (),
-    cwd: "os.PathLike[str] | str | None" = None,
+    cwd: os.PathLike[str] | str | None = None,
     timeout: float = SUBPROCESS_TIMEOUT,
 ) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter (with its ``.pth`` files) and capture its output."""
@@ -104,3 +108,30 @@ def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
 def site_packages(python: Path) -> Path:
     out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", flags=("-S",))
     return Path(out.stdout.strip())
+
+
+#: The kinds of pyannote checkpoint of spec section 5.2, by fixture name.
+CHECKPOINT_FILES = {"wespeaker": "wespeaker.bin", "segmentation": "segmentation.ckpt", "hydra": "hydra.ckpt"}
+
+
+@pytest.fixture(scope="session")
+def pyannote_checkpoints(tmp_path_factory: pytest.TempPathFactory, modern_python: Path) -> Dict[str, Path]:
+    """One checkpoint of each kind (random weights, built once per session with ``ta_compat.fixtures``):
+    ``wespeaker`` (a convert.py-style WeSpeaker ResNet34), ``segmentation`` (a powerset PyanNet saved by
+    ``Trainer.save_checkpoint``) and ``hydra`` (a pre-3.0 hydra-trained PyanNet with a ListConfig)."""
+    folder = tmp_path_factory.mktemp("pyannote-checkpoints")
+    paths = {kind: folder / name for kind, name in CHECKPOINT_FILES.items()}
+    result = run_python(
+        modern_python,
+        """
+        import sys
+        from ta_compat.fixtures import write_hydra_checkpoint, write_segmentation_checkpoint, write_wespeaker_checkpoint
+
+        write_wespeaker_checkpoint(sys.argv[1])
+        write_segmentation_checkpoint(sys.argv[2])
+        write_hydra_checkpoint(sys.argv[3])
+        """,
+        *(os.fspath(paths[kind]) for kind in CHECKPOINT_FILES),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return paths

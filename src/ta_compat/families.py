@@ -72,7 +72,14 @@ FAMILIES: Tuple[Family, ...] = (
         _PYANNOTE[:1],
         "ta_compat.shims.checkpoints:apply",
         "Model.from_pretrained under torch.load(weights_only=True)",
-        "allowlists the exact classes pyannote checkpoints pickle, only while pyannote loads one",
+        "allowlists the exact names pyannote checkpoints pickle (omegaconf's as inert stand-ins) while pyannote loads",
+    ),
+    Family(
+        "hub",
+        _PYANNOTE,
+        "ta_compat.shims.hub:apply",
+        "hf_hub_download(use_auth_token=) in pyannote's Model/Pipeline.from_pretrained",
+        "passes pyannote's use_auth_token on as token, only where huggingface_hub >= 1.0 rejects it",
     ),
 )
 

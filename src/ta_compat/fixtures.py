@@ -7,7 +7,7 @@ Checkpoints are saved the way pyannote's own tools save them, so the same global
 from __future__ import annotations
 
 import os
-from typing import Any, Union
+from typing import Any, Dict, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -43,3 +43,148 @@ def write_wespeaker_checkpoint(path: PathLike) -> str:
     checkpoint["pytorch-lightning_version"] = pl.__version__
     torch.save(checkpoint, os.fspath(path))
     return os.fspath(path)
+
+
+def _small_pyannet(specifications: Any) -> Any:
+    """A small PyanNet (segmentation-3.0's SincNet front end, a narrower LSTM) built for ``specifications``."""
+    import torch
+    from pyannote.audio.models.segmentation import PyanNet
+
+    torch.manual_seed(0)
+    model: Any = PyanNet(
+        sincnet={"stride": 10},
+        lstm={"hidden_size": 32, "num_layers": 2, "bidirectional": True, "monolithic": True},
+        linear={"hidden_size": 32, "num_layers": 2},
+    )
+    model.specifications = specifications
+    model.setup()  # adds the task-dependent classifier, as Model.on_load_checkpoint will
+    return model
+
+
+def _one_optimizer_step(model: Any, optimizer: Any) -> None:
+    """One real Adam step, so the checkpoint carries real optimizer state (exp_avg, exp_avg_sq, step)."""
+    import torch
+
+    model(torch.randn(2, 1, 16000)).sum().backward()
+    optimizer.step()
+    optimizer.zero_grad()
+
+
+def _attached_trainer(model: Any, optimizer: Any) -> Any:
+    """A lightning Trainer holding ``model`` and ``optimizer``, as during ``fit``, without fitting."""
+    import pytorch_lightning as pl
+
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.strategy.connect(model)
+    trainer.strategy.optimizers = [optimizer]
+    return trainer
+
+
+def write_segmentation_checkpoint(path: PathLike) -> str:
+    """A segmentation-3.0-like checkpoint (powerset ``Specifications``: 3 speakers, at most 2 at a
+    time, 10 s chunks) written by a real ``Trainer.save_checkpoint`` (random weights), so it has
+    lightning's keys (``epoch, global_step, pytorch-lightning_version, state_dict, loops, callbacks,
+    optimizer_states, lr_schedulers, hparams_name, hyper_parameters``) plus pyannote's own."""
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+
+    specifications = Specifications(
+        problem=Problem.MONO_LABEL_CLASSIFICATION,
+        resolution=Resolution.FRAME,
+        duration=10.0,
+        min_duration=None,
+        warm_up=(0.0, 0.0),
+        classes=["speaker#1", "speaker#2", "speaker#3"],
+        powerset_max_classes=2,
+        permutation_invariant=True,
+    )
+    model = _small_pyannet(specifications)
+    optimizer = model.configure_optimizers()
+    _one_optimizer_step(model, optimizer)
+    _attached_trainer(model, optimizer).save_checkpoint(os.fspath(path))
+    return os.fspath(path)
+
+
+def write_hydra_checkpoint(path: PathLike) -> str:
+    """A pre-3.0, hydra-trained segmentation checkpoint (pyannote/segmentation 2.x style, like the
+    one whisperX bundles), with random weights. As spec section 5.2 records:
+
+    * ``optimizer_states[0]["param_groups"][0]["betas"]`` is an omegaconf ``ListConfig``: pyannote's
+      hydra CLI instantiated Adam from ``betas: [0.9, 0.999]`` and torch 1.x's Adam kept the object
+      it was given (torch >= 2 turns it into a tuple, so it is put back after the step);
+    * ``checkpoint["pyannote.audio"]`` has 2.x's ``"introspection"`` (an ``Introspection`` object),
+      versions ``torch`` ``TorchVersion("1.10.0+cu102")`` / ``pyannote.audio`` ``"2.1.1"``, and 2.x
+      ``Specifications`` (no ``min_duration`` / ``powerset_max_classes`` fields: multi-label);
+    * ``pytorch-lightning_version`` is ``"1.5.4"``, without 1.6+ loop state (lightning migrates it).
+
+    Written through lightning's own checkpoint dump and checkpoint IO."""
+    import torch
+    from omegaconf import OmegaConf
+    from pyannote.audio.core.model import Introspection
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+    from torch.torch_version import TorchVersion
+
+    specifications = Specifications(
+        problem=Problem.MULTI_LABEL_CLASSIFICATION,
+        resolution=Resolution.FRAME,
+        duration=5.0,
+        warm_up=(0.0, 0.0),
+        classes=["speaker#1", "speaker#2", "speaker#3"],
+        permutation_invariant=True,
+    )
+    for field in ("min_duration", "powerset_max_classes"):  # fields 2.x did not have
+        specifications.__dict__.pop(field, None)
+    model = _small_pyannet(specifications)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    _one_optimizer_step(model, optimizer)
+    optimizer.param_groups[0]["betas"] = OmegaConf.create([0.9, 0.999])
+    trainer = _attached_trainer(model, optimizer)
+    checkpoint = trainer._checkpoint_connector.dump_checkpoint(weights_only=False)
+    checkpoint["pytorch-lightning_version"] = "1.5.4"
+    checkpoint.pop("loops", None)
+    introspection = Introspection()
+    introspection.__dict__.update(
+        min_num_samples=991, min_num_frames=1, inc_num_samples=270, inc_num_frames=1, dimension=3
+    )
+    checkpoint["pyannote.audio"] = {
+        "versions": {"torch": TorchVersion("1.10.0+cu102"), "pyannote.audio": "2.1.1"},
+        "architecture": checkpoint["pyannote.audio"]["architecture"],
+        "introspection": introspection,
+        "specifications": specifications,
+    }
+    trainer.strategy.checkpoint_io.save_checkpoint(checkpoint, os.fspath(path))
+    return os.fspath(path)
+
+
+def populate_hf_cache(cache_dir: PathLike, repo_id: str, files: Dict[str, PathLike], commit: str = "0" * 40) -> str:
+    """Put ``files`` ({name in the repo: local file}) into a Hugging Face cache as ``repo_id``'s
+    ``main`` revision, in huggingface_hub's layout (``models--org--name/{blobs,refs,snapshots}``),
+    so ``hf_hub_download(repo_id, name, cache_dir=cache_dir)`` resolves them offline. Returns the
+    snapshot folder. ``cache_dir`` is what pyannote passes: ``PYANNOTE_CACHE``, or ``HF_HUB_CACHE``."""
+    import hashlib
+    import shutil
+
+    repo = os.path.join(os.fspath(cache_dir), "models--" + repo_id.replace("/", "--"))
+    snapshot = os.path.join(repo, "snapshots", commit)
+    os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
+    os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
+    os.makedirs(snapshot, exist_ok=True)
+    for name, source in files.items():
+        with open(source, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        blob = os.path.join(repo, "blobs", digest)
+        shutil.copyfile(source, blob)
+        link = os.path.join(snapshot, name)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(os.path.relpath(blob, os.path.dirname(link)), link)
+    with open(os.path.join(repo, "refs", "main"), "w") as handle:
+        handle.write(commit)
+    return snapshot
