@@ -29,5 +29,6 @@ with tempfile.TemporaryDirectory() as tmp:
     model = Model.from_pretrained(checkpoint)  # torch.load(weights_only=True) under the hood
     print(f"Model.from_pretrained -> {type(model).__name__} ({time.perf_counter() - started:.2f} s)")
     embedding = Inference(model, window="whole")(wav)
-    print(f"Inference(window='whole') -> embedding of shape {embedding.shape}, norm {float((embedding**2).sum()) ** 0.5:.3f}")
+    norm = float((embedding**2).sum()) ** 0.5
+    print(f"Inference(window='whole') -> embedding of shape {embedding.shape}, norm {norm:.3f}")
     print("OK: pyannote.audio 3.x ran unchanged.")

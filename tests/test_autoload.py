@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import clean_env, run_python
 
 HEAVY = ("torch", "torchaudio", "numpy", "soundfile", "threading", "importlib.metadata", "ta_compat")
@@ -111,7 +112,9 @@ def test_load_reads_without_torchcodec(modern_python: Path, assets: dict, kind: 
 
 
 def test_disabled_load_needs_torchcodec(modern_python: Path, assets: dict) -> None:
-    result = run_python(modern_python, "import sys, torchaudio; torchaudio.load(sys.argv[1])", str(assets["wav"]), env=DISABLED)
+    result = run_python(
+        modern_python, "import sys, torchaudio; torchaudio.load(sys.argv[1])", str(assets["wav"]), env=DISABLED
+    )
     assert "ImportError: TorchCodec is required for load_with_torchcodec" in result.stderr
 
 
@@ -138,7 +141,9 @@ def test_checkpoint_family_disabled_reproduces_unsupported_global(modern_python:
 
 
 def test_disabled_plain_torch_load_still_refuses(modern_python: Path, assets: dict) -> None:
-    result = run_python(modern_python, "import sys, torch; torch.load(sys.argv[1])", str(assets["checkpoint"]), env=DISABLED)
+    result = run_python(
+        modern_python, "import sys, torch; torch.load(sys.argv[1])", str(assets["checkpoint"]), env=DISABLED
+    )
     assert "Unsupported global: GLOBAL torch.torch_version.TorchVersion" in result.stderr
 
 
@@ -162,8 +167,9 @@ def test_explicit_install_without_site(modern_python: Path, assets: dict) -> Non
 LEGACY_API = """
     import json, torchaudio
     names = ["load", "save", "info", "AudioMetaData", "list_audio_backends", "get_audio_backend", "set_audio_backend"]
-    print(json.dumps({n: [getattr(torchaudio, n).__module__, getattr(torchaudio, n).__qualname__, id(getattr(torchaudio, n)) > 0]
-                      for n in names}))
+    objects = {n: getattr(torchaudio, n) for n in names}
+    ours = {n: getattr(o, "__ta_compat__", False) for n, o in objects.items()}
+    print(json.dumps({n: [o.__module__, o.__qualname__, ours[n]] for n, o in objects.items()}))
     import sys
     print(json.dumps(sorted(m for m in sys.modules if m.startswith("torchaudio.backend"))))
 """
@@ -178,4 +184,6 @@ def test_legacy_stack_is_left_alone(legacy_python: Path) -> None:
     assert json.loads(shimmed.stdout.splitlines()[0])["load"][0] == "torchaudio._backend.utils"
     status = run_python(legacy_python, "from ta_compat.cli import main; main(['status', '--json'])")
     states = {row["family"]: row["state"] for row in json.loads(status.stdout)["families"]}
-    assert {states[name] for name in ("audiometadata", "backends", "info", "load", "save", "backend-module")} == {"not needed"}
+    assert {states[name] for name in ("audiometadata", "backends", "info", "load", "save", "backend-module")} == {
+        "not needed"
+    }

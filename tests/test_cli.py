@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 from conftest import clean_env, run_python
 
 IO_FAMILIES = ("audiometadata", "backends", "info", "load", "save", "backend-module")
 
 
-def cli(python: Path, *args: str, env: dict = None) -> subprocess.CompletedProcess:
+def cli(python: Path, *args: str, env: Optional[dict] = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(python), "-m", "ta_compat", *args], env=env or clean_env(), capture_output=True, text=True, timeout=600
     )
@@ -47,11 +48,12 @@ def test_doctor_on_modern_stack_every_family_needed_and_working(modern_python: P
     result = cli(modern_python, "doctor", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     verdicts = {v["family"]: v for v in json.loads(result.stdout)["families"]}
-    for family in IO_FAMILIES + ("checkpoints",):
+    for family in (*IO_FAMILIES, "checkpoints", "hub"):
         assert verdicts[family]["verdict"] == "needed", verdicts[family]
         assert verdicts[family]["working"], verdicts[family]
     assert "TorchCodec is required for load_with_torchcodec" in verdicts["load"]["evidence"]
     assert "Unsupported global: GLOBAL torch.torch_version.TorchVersion" in verdicts["checkpoints"]["evidence"]
+    assert "unexpected keyword argument 'use_auth_token'" in verdicts["hub"]["evidence"]
     assert cli(modern_python, "doctor", "--removable").returncode == 3
 
 

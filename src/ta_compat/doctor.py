@@ -50,7 +50,9 @@ def _expect(condition: bool, message: str) -> None:
 def probe_audiometadata(folder: str) -> None:
     import torchaudio
 
-    meta = torchaudio.AudioMetaData(sample_rate=16000, num_frames=1, num_channels=1, bits_per_sample=16, encoding="PCM_S")
+    meta = torchaudio.AudioMetaData(
+        sample_rate=16000, num_frames=1, num_channels=1, bits_per_sample=16, encoding="PCM_S"
+    )
     _expect(meta.num_frames == 1, "AudioMetaData does not keep its fields")
     if find_spec("pyannote") and find_spec("pyannote.audio"):
         import pyannote.audio  # noqa: F401  (3.3+ evaluates torchaudio.AudioMetaData at import)
@@ -77,7 +79,7 @@ class _CountingReader:
     """A seekable binary file that counts the bytes read through it."""
 
     def __init__(self, path: str):
-        self._file = open(path, "rb")
+        self._file = open(path, "rb")  # noqa: SIM115  (closed by close(), like any file object)
         self.bytes_read = 0
 
     def read(self, size: int = -1) -> bytes:
@@ -138,7 +140,10 @@ def probe_save(folder: str) -> None:
     written = soundfile.info(path)
     _expect(written.subtype == "PCM_16", f"save() of an int16 tensor wrote {written.subtype}, legacy: PCM_16")
     data, _ = soundfile.read(path, dtype="int16")
-    _expect(bool((torch.from_numpy(data) == tone[0]).all()), "save() changed the samples")
+    _expect(
+        bool((torch.from_numpy(data) == tone[0]).all()),
+        f"save() of int16 samples {tone[0, 1:4].tolist()} wrote {data[1:4].tolist()}, legacy writes them unchanged",
+    )
 
 
 def probe_backend_module(folder: str) -> None:
@@ -153,6 +158,18 @@ def probe_checkpoints(folder: str) -> None:
     Model.from_pretrained(write_wespeaker_checkpoint(os.path.join(folder, "pytorch_model.bin")))
 
 
+def probe_hub(folder: str) -> None:
+    from pyannote.audio import Model
+
+    try:  # a Hub id, resolved offline in an empty cache: pyannote's own hf_hub_download call
+        Model.from_pretrained("ta-compat/doctor-probe", cache_dir=folder)
+    except TypeError as exc:
+        if "use_auth_token" in str(exc):
+            raise
+    except Exception:
+        pass  # the call was accepted; the (offline, empty) cache had nothing, as expected
+
+
 PROBES: Dict[str, Callable[[str], None]] = {
     "audiometadata": probe_audiometadata,
     "backends": probe_backends,
@@ -161,10 +178,11 @@ PROBES: Dict[str, Callable[[str], None]] = {
     "save": probe_save,
     "backend-module": probe_backend_module,
     "checkpoints": probe_checkpoints,
+    "hub": probe_hub,
 }
 
 # Which distributions a family's probe needs; without them the family is not applicable.
-REQUIRES = {"checkpoints": ("torch", "pyannote.audio")}
+REQUIRES = {"checkpoints": ("torch", "pyannote.audio"), "hub": ("pyannote.audio", "huggingface_hub")}
 
 
 def run_probes(names: List[str]) -> Dict[str, Optional[str]]:
@@ -273,6 +291,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """``python -m ta_compat.doctor --probe a,b``: run probes here and print their results as JSON."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "--probe":
+        os.environ["HF_HUB_OFFLINE"] = "1"  # probes never reach the network
         print(json.dumps(run_probes([name for name in args[1].split(",") if name])))
         return 0
     print("usage: python -m ta_compat.doctor --probe NAME[,NAME...]  (see `ta-compat doctor`)", file=sys.stderr)
