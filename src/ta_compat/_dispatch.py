@@ -47,9 +47,10 @@ def target_version(target: str) -> str:
 
 
 def apply_target(target: str, module: Any) -> None:
-    """Apply every enabled family of ``target`` to ``module``."""
+    """Apply every enabled family of ``target`` to ``module``; failures give one warning in all."""
     disabled = disabled_families()
     version = target_version(target)
+    failed: Dict[str, List[str]] = {}  # error -> families, so one broken shim module warns once
     for family in by_target(target):
         if family.name in disabled:
             OUTCOMES[family.name] = Outcome("disabled", target, version)
@@ -59,9 +60,20 @@ def apply_target(target: str, module: Any) -> None:
             patched = list(getattr(import_module(module_name), function)(module))
         except Exception as exc:
             OUTCOMES[family.name] = Outcome("failed", target, version, error=repr(exc))
-            _ta_compat_bootstrap.warn(f"ta-compat: shim family {family.name!r} failed on {target} {version}: {exc!r}")
+            failed.setdefault(repr(exc), []).append(family.name)
+            continue
+        previous = OUTCOMES.get(family.name)
+        if previous is not None and previous.state == "applied" and (not patched or previous.target != target):
+            # Fired again (importlib.reload: our patch is still in place), or a family with
+            # several targets (hub): keep it "applied" and list everything it patched.
+            previous.patched += [name for name in patched if name not in previous.patched]
+            if previous.target != target and patched:
+                previous.target = f"{previous.target}, {target}"
             continue
         OUTCOMES[family.name] = Outcome("applied" if patched else "not needed", target, version, patched)
+    if failed:
+        details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
+        _ta_compat_bootstrap.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
     if os.environ.get("TA_COMPAT_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
         _debug_report(target, version)
 

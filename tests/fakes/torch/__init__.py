@@ -10,7 +10,7 @@ if os.environ.get("FAKE_TRACE") == "1":
 __version__ = "2.99.0+fake"
 
 if os.environ.get("FAKE_TORCH_NO_SERIALIZATION") != "1":
-    from . import serialization
+    from . import serialization  # noqa: F401
 
 sys.fake_trace.append("torch:end")
 if os.environ.get("FAKE_TRACE") == "1":

@@ -7,10 +7,11 @@ sys.__dict__.setdefault("fake_trace", []).append("torchaudio:begin")
 if os.environ.get("FAKE_TRACE") == "1":
     sys.stderr.write("fake: torchaudio:begin\n")
 
-import torch  # noqa: E402  (the real torchaudio imports torch while it executes)
+import torch  # noqa: E402, F401  (the real torchaudio imports torch while it executes)
 
-if os.environ.get("FAKE_TORCHAUDIO_RAISE") == "1":
-    raise OSError("fake: libtorchaudio.so: cannot open shared object file")
+# Fault injection and timing: Python code run in the middle of the module body (it may raise,
+# sleep, or call ``install()`` while torchaudio is half-initialised).
+exec(os.environ.get("FAKE_TORCHAUDIO_BODY", ""))
 
 __version__ = "2.99.0+fake"
 __all__ = ["load"]
@@ -18,7 +19,9 @@ __all__ = ["load"]
 
 def load(uri, *args, **kwargs):
     """Like torchaudio >= 2.9 without torchcodec."""
-    raise ImportError("TorchCodec is required for load_with_torchcodec. Please install torchcodec to use this function.")
+    raise ImportError(
+        "TorchCodec is required for load_with_torchcodec. Please install torchcodec to use this function."
+    )
 
 
 sys.fake_trace.append("torchaudio:end")

@@ -7,8 +7,8 @@ sys.__dict__.setdefault("fake_trace", []).append("pyannote.audio.core.model:begi
 if os.environ.get("FAKE_TRACE") == "1":
     sys.stderr.write("fake: pyannote.audio.core.model:begin\n")
 
-import torch  # noqa: E402
-import torchaudio  # noqa: E402
+import torch  # noqa: E402, F401  (the real module imports both while it executes)
+import torchaudio  # noqa: E402, F401
 
 
 class Model:

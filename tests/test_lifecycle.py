@@ -1,0 +1,245 @@
+"""Packaging life-cycle (issue 7): ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
+downgrade and uninstall leave exactly the files RECORD lists, and a moved or deleted editable
+checkout costs one clear line at start-up, not a traceback storm.
+
+Each case works in a fresh Python 3.11 venv with pip (a copy of one made per module) and no torch:
+the hook is checked with the fake ``torchaudio`` of ``tests/fakes``. Nothing here writes bytecode
+(``PYTHONDONTWRITEBYTECODE=1``), so the files in site-packages are exactly what the installers wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Set
+
+import pytest
+
+from conftest import ROOT, clean_env, run_python
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+TIMEOUT = 600
+UV_OWN = {".lock"}  # uv's lock file at the root of a venv it worked in: uv's, not ours
+
+HOOK_PROBE = """
+import json, sys
+import torchaudio
+print(json.dumps({
+    "patched": getattr(torchaudio.load, "__ta_compat__", False) is True,
+    "ta_compat": sys.modules["ta_compat"].__file__,
+    "bootstrap": sys.modules["_ta_compat_bootstrap"].__file__,
+    "version": sys.modules["ta_compat"].__version__,
+}))
+"""
+
+
+def _env(**overrides: str) -> Dict[str, str]:
+    env = clean_env(PYTHONDONTWRITEBYTECODE="1", **overrides)
+    for name in ("PYTHONPATH", "VIRTUAL_ENV", "COVERAGE_PROCESS_START", "PIP_REQUIRE_VIRTUALENV"):
+        if name not in overrides:
+            env.pop(name, None)
+    return env
+
+
+def _run(*args: str | os.PathLike[str], env: Dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [os.fspath(a) for a in args], env=env or _env(), capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+class Venv:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.python = path / "bin" / "python"
+        out = run_python(self.python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", env=_env())
+        self.site = Path(out.stdout.strip())
+
+    def pip(self, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess:
+        return _run(self.python, "-m", "pip", "--disable-pip-version-check", *args)
+
+    def tree(self) -> Set[str]:
+        """Every file and directory under the venv (relative paths)."""
+        return {p.relative_to(self.path).as_posix() for p in self.path.rglob("*")}
+
+    def record(self) -> Set[str]:
+        """The paths the installed ta-compat's RECORD lists, relative to the venv (and their folders)."""
+        (dist_info,) = self.site.glob("ta_compat-*.dist-info")
+        paths: Set[str] = set()
+        with open(dist_info / "RECORD", newline="") as handle:
+            for row in csv.reader(handle):
+                path = Path(os.path.normpath(self.site / row[0])).relative_to(self.path)
+                paths.add(path.as_posix())
+                paths.update(parent.as_posix() for parent in path.parents if parent != Path("."))
+        return paths
+
+    def hook(self, **env: str) -> dict:
+        result = run_python(self.python, HOOK_PROBE, env=_env(PYTHONPATH=str(FAKES), **env))
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+        return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain Python 3.11 venv with pip (copied for each case: seconds saved per case)."""
+    path = tmp_path_factory.mktemp("template") / "venv"
+    _run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", path)
+    return path
+
+
+@pytest.fixture
+def venv(template: Path, tmp_path: Path) -> Venv:
+    dest = tmp_path / "venv"
+    shutil.copytree(template, dest, symlinks=True)
+    return Venv(dest)
+
+
+def _copy_repo(dest: Path, version: str | None = None, extra_module: bool = False) -> Path:
+    """A copy of what a build needs from the repository; optionally with another version."""
+    dest.mkdir(parents=True)
+    for name in ("pyproject.toml", "compat_autoload.pth", "compat_autoload.start", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    if version is not None:
+        init = dest / "src" / "ta_compat" / "__init__.py"
+        text, count = re.subn(r'__version__ = "[^"]*"', f'__version__ = "{version}"', init.read_text())
+        assert count == 1
+        init.write_text(text)
+    if extra_module:  # a file only this version has: a downgrade must remove it
+        (dest / "src" / "ta_compat" / "_only_in_this_version.py").write_text("")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def next_wheel(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """The wheel of a later version (built from a temporary copy of the repository)."""
+    version = wheel.name.split("-")[1] + ".post1"
+    root = tmp_path_factory.mktemp("next")
+    source = _copy_repo(root / "src", version=version, extra_module=True)
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", root / "dist", source)
+    (built,) = (root / "dist").glob("ta_compat-*.whl")
+    assert version in built.name
+    return built
+
+
+def _assert_exactly_record(venv: Venv, before: Set[str], editable: bool = False) -> None:
+    record = venv.record()
+    ours = ("compat_autoload.pth", "compat_autoload.start") + (() if editable else ("_ta_compat_bootstrap.py",))
+    for name in ours:
+        assert (venv.site / name).relative_to(venv.path).as_posix() in record, name
+    assert venv.tree() - UV_OWN == before | record
+
+
+# -- pip --------------------------------------------------------------------------------------
+
+
+def test_pip_install_then_uninstall(venv: Venv, wheel: Path) -> None:
+    before = venv.tree()
+    venv.pip("install", "-q", "--no-deps", wheel)
+    _assert_exactly_record(venv, before)
+    state = venv.hook()
+    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
+    venv.pip("uninstall", "-y", "-q", "ta-compat")
+    assert venv.tree() == before  # nothing of ours is left, not even an empty folder (pip #11315)
+    assert run_python(venv.python, "pass", env=_env()).stderr == ""
+
+
+def test_pip_upgrade_and_downgrade(venv: Venv, wheel: Path, next_wheel: Path) -> None:
+    before = venv.tree()
+    venv.pip("install", "-q", "--no-deps", wheel)
+    first = venv.hook()
+    venv.pip("install", "-q", "--no-deps", "--upgrade", next_wheel)
+    _assert_exactly_record(venv, before)
+    assert (venv.site / "ta_compat" / "_only_in_this_version.py").exists()
+    upgraded = venv.hook()
+    assert upgraded["patched"] and upgraded["version"].endswith(".post1")
+    venv.pip("install", "-q", "--no-deps", wheel)  # the downgrade
+    _assert_exactly_record(venv, before)
+    assert not (venv.site / "ta_compat" / "_only_in_this_version.py").exists()
+    assert venv.hook() == first
+    venv.pip("uninstall", "-y", "-q", "ta-compat")
+    assert venv.tree() == before
+
+
+def test_pip_editable_install_of_the_checkout(venv: Venv) -> None:
+    before = venv.tree()
+    venv.pip("install", "-q", "--no-deps", "-e", ROOT)
+    _assert_exactly_record(venv, before, editable=True)
+    record = venv.record()
+    assert any(Path(path).name.endswith(".pth") and "editable" in path for path in record), sorted(record)
+    state = venv.hook()  # the hook fires from the source tree
+    assert state["patched"]
+    assert state["ta_compat"].startswith(str(ROOT / "src")) and state["bootstrap"].startswith(str(ROOT / "src"))
+    venv.pip("uninstall", "-y", "-q", "ta-compat")
+    assert venv.tree() == before
+
+
+def _assert_one_clear_line(venv: Venv) -> None:
+    for code in ("pass", "import sys; sys.path.insert(0, sys.argv[1]); import torchaudio"):
+        result = run_python(venv.python, code, str(FAKES), env=_env())
+        assert result.returncode == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr  # one line, though site runs the .pth twice in a venv
+        assert lines[0].startswith("ta-compat: ") and "_ta_compat_bootstrap" in lines[0]
+        assert "Traceback" not in result.stderr
+
+
+def test_a_moved_or_deleted_editable_checkout_costs_one_line(venv: Venv, tmp_path: Path) -> None:
+    checkout = _copy_repo(tmp_path / "checkout")
+    venv.pip("install", "-q", "--no-deps", "-e", checkout)
+    assert venv.hook()["patched"]
+    checkout.rename(tmp_path / "elsewhere")
+    _assert_one_clear_line(venv)
+    (tmp_path / "elsewhere").rename(checkout)  # moved back: working again
+    assert venv.hook()["patched"]
+    shutil.rmtree(checkout)
+    _assert_one_clear_line(venv)
+
+
+# -- uv ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def uv(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """uv from PyPI, installed with pip into a venv of its own (not the venv under test)."""
+    tools = tmp_path_factory.mktemp("uv") / "venv"
+    shutil.copytree(template, tools, symlinks=True)
+    result = subprocess.run(
+        [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"uv cannot be installed here: {result.stderr.strip().splitlines()[-1:]}")
+    return tools / "bin" / "uv"
+
+
+def test_uv_pip_install_then_uninstall(venv: Venv, wheel: Path, uv: Path) -> None:
+    before = venv.tree()
+    _run(uv, "pip", "install", "--quiet", "--no-deps", "--python", venv.python, wheel)
+    _assert_exactly_record(venv, before)
+    state = venv.hook()
+    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
+    _run(uv, "pip", "uninstall", "--quiet", "--python", venv.python, "ta-compat")
+    assert venv.tree() - UV_OWN == before
+
+
+def test_uv_pip_editable_install(venv: Venv, uv: Path, tmp_path: Path) -> None:
+    checkout = _copy_repo(tmp_path / "checkout")
+    before = venv.tree()
+    _run(uv, "pip", "install", "--quiet", "--no-deps", "--python", venv.python, "-e", checkout)
+    _assert_exactly_record(venv, before, editable=True)
+    state = venv.hook()
+    assert state["patched"] and state["ta_compat"].startswith(str(checkout / "src"))
+    _run(uv, "pip", "uninstall", "--quiet", "--python", venv.python, "ta-compat")
+    assert venv.tree() - UV_OWN == before
