@@ -22,24 +22,29 @@ ROOT = Path(__file__).resolve().parent
 RUNS = ROOT / ".nox" / "runs"
 WORK = RUNS / str(os.getpid())  # one folder per nox run: concurrent runs never share venvs
 CACHE = Path(os.environ.get("TA_COMPAT_STACKS", Path.home() / ".cache" / "ta-compat" / "stacks"))
-STACK_PYTHON = "python3.11"  # the torch wheels of the stacks are cp311
+STACK_PYTHON = "3.11"  # the torch wheels of the stacks are cp311
 BOOTSTRAP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+COVERAGE_FLOOR = 90  # percent of src/ (lines and branches); CI fails below it
 
 nox.options.sessions = ["tests"]
 nox.options.default_venv_backend = "none"
 
 
-def _python(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} is required (pyenv or your distribution provide it)")
-    return found
+def _interpreter(version: str) -> str | None:
+    """A working ``python<version>``: pyenv's installs first (its shims only run the global one)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)
+    candidates += [Path(found)] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:
+        if subprocess.run([str(candidate), "-c", "pass"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return None
 
 
 def stack(session: nox.Session, name: str) -> Path:
     """The cached venv of ``stacks/<name>.txt``, built (atomically) when missing or changed."""
     requirements = (ROOT / "stacks" / f"{name}.txt").read_bytes()
-    key = hashlib.sha256(requirements + STACK_PYTHON.encode()).hexdigest()[:12]
+    key = hashlib.sha256(requirements + f"python{STACK_PYTHON}".encode()).hexdigest()[:12]
     path = CACHE / f"{name}-{key}"
     if (path / "bin" / "python").exists():
         return path
@@ -47,8 +52,12 @@ def stack(session: nox.Session, name: str) -> Path:
     partial = CACHE / f".{name}-{key}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     session.log(f"building the {name} stack in {path} (once; several minutes)")
-    session.run(_python(STACK_PYTHON), "-m", "venv", str(partial), external=True)
-    session.run(str(partial / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(ROOT / "stacks" / f"{name}.txt"), external=True)
+    python = _interpreter(STACK_PYTHON)
+    if python is None:
+        session.error(f"Python {STACK_PYTHON} is required for the stacks (pyenv or your distribution provide it)")
+    session.run(python, "-m", "venv", str(partial), external=True)
+    requirements_file = str(ROOT / "stacks" / f"{name}.txt")
+    session.run(str(partial / "bin" / "python"), "-m", "pip", "install", "-q", "-r", requirements_file, external=True)
     for old in CACHE.glob(f"{name}-*"):  # the disk is shared: keep one stack per name
         shutil.rmtree(old, ignore_errors=True)
     partial.rename(path)
@@ -73,6 +82,17 @@ def _remove_finished_runs() -> None:
             shutil.rmtree(run, ignore_errors=True)
         except PermissionError:
             pass
+
+
+def ensure_ffmpeg(session: nox.Session) -> None:
+    """FFmpeg shared libraries (Debian's ``ffmpeg``) for torchcodec, installed when missing."""
+    if subprocess.run("ldconfig -p | grep -q libavcodec", shell=True).returncode == 0:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        session.warn("FFmpeg libraries are missing and cannot be installed here: torchcodec tests will skip")
+        return
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "ffmpeg", external=True)
 
 
 def build_wheel(session: nox.Session) -> Path:
@@ -103,12 +123,13 @@ def demo(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole suite: the modern stack with ta-compat, differential against the legacy stack."""
     wheel = build_wheel(session)
+    ensure_ffmpeg(session)
     modern_stack, legacy_stack = stack(session, "modern"), stack(session, "legacy")
     python = fresh_copy(session, modern_stack, WORK / "test-modern")
     install(session, python, "-r", str(ROOT / "stacks" / "tools.txt"), str(wheel))
     legacy_python = fresh_copy(session, legacy_stack, WORK / "test-legacy")
     install(session, legacy_python, "--no-deps", str(wheel))
-    bootstrap_pythons = [p for p in (shutil.which(f"python{v}") for v in BOOTSTRAP_PYTHONS) if p]
+    bootstrap_pythons = [p for p in map(_interpreter, BOOTSTRAP_PYTHONS) if p]
     env = {
         "TA_COMPAT_WHEEL": str(wheel),
         "TA_COMPAT_MODERN_STACK": str(modern_stack),
@@ -116,4 +137,79 @@ def tests(session: nox.Session) -> None:
         "TA_COMPAT_LEGACY_PYTHON": str(legacy_python),
         "TA_COMPAT_BOOTSTRAP_PYTHONS": os.pathsep.join(bootstrap_pythons),
     }
+    if not session.posargs:  # the full run also lints, type-checks and measures coverage
+        session.run(str(python), "-m", "ruff", "check", str(ROOT), external=True)
+        session.run(str(python), "-m", "ruff", "format", "--check", str(ROOT), external=True)
+        session.run(str(python), "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), external=True)
+        env["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")  # coverage's .pth: every child too
+        env["COVERAGE_FILE"] = str(WORK / ".coverage")
     session.run(str(python), "-m", "pytest", *(session.posargs or [str(ROOT / "tests")]), env=env, external=True)
+    if not session.posargs:
+        coverage = (str(python), "-m", "coverage")
+        session.run(*coverage, "combine", "--quiet", env=env, external=True)
+        session.run(*coverage, "report", f"--fail-under={COVERAGE_FLOOR}", env=env, external=True)
+
+
+BENCH_ANCHORS = {"autowrapt": "autowrapt==2.0.0", "pytest-cov": "pytest-cov==7.1.0"}  # .pth start-up anchors
+BENCH_TORCHCODEC = "torchcodec==0.17.0"  # torchaudio 2.11's own load/save route
+
+
+def _bench_backends(session: nox.Session, python: Path) -> None:
+    """torchaudio 2.8's FFmpeg backend needs FFmpeg 4-6 shared libraries (Debian 12 ships 5.1)."""
+    code = "import warnings; warnings.simplefilter('ignore'); import torchaudio as t; print(t.list_audio_backends())"
+    found = subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.strip()
+    session.log(f"legacy torchaudio 2.8 backends: {found}")
+    if "ffmpeg" not in found or "soundfile" not in found:
+        session.error(f"legacy torchaudio lists {found or 'nothing'}: both 'ffmpeg' and 'soundfile' are needed")
+
+
+def _bench_valgrind(session: nox.Session) -> None:
+    """valgrind (Debian's) counts start-up instructions, which the machine's load does not move."""
+    if shutil.which("valgrind") is not None:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        session.warn("valgrind is missing and cannot be installed here: no instruction counts")
+        return
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "valgrind", external=True)
+
+
+def _bench_plain_pth(python: Path) -> None:
+    """Replace the installed compat_autoload.pth by the plain import line (a new file: never a hard link)."""
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    pth = Path(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip())
+    pth = pth / "compat_autoload.pth"
+    pth.unlink()
+    pth.write_text("import _ta_compat_bootstrap; _ta_compat_bootstrap.install()\n")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (issue 6): start-up and audio I/O vs the soundfile floor; writes benchmarks/results.{json,md}.
+
+    Every contender gets its own fresh hard-link copy of a cached stack: the modern stack without
+    ta-compat (the floor), with the wheel, with each start-up anchor, with torchcodec; the legacy
+    stack as it is. ``nox -s bench -- --quick`` checks the machinery in a few minutes; other
+    arguments go to ``benchmarks/run.py``.
+    """
+    wheel = build_wheel(session)
+    ensure_ffmpeg(session)
+    _bench_valgrind(session)
+    modern_stack, legacy_stack = stack(session, "modern"), stack(session, "legacy")
+    work = WORK / "bench"
+    pythons = {"base": fresh_copy(session, modern_stack, work / "base")}
+    pythons["ta-compat"] = fresh_copy(session, modern_stack, work / "ta-compat")
+    install(session, pythons["ta-compat"], "--no-deps", str(wheel))
+    for name, requirement in BENCH_ANCHORS.items():
+        pythons[name] = fresh_copy(session, modern_stack, work / name)
+        install(session, pythons[name], requirement)
+    # The start-up design variant: the same wheel with the plain one-line .pth (no exec/try).
+    pythons["ta-compat-plain-pth"] = fresh_copy(session, modern_stack, work / "ta-compat-plain-pth")
+    install(session, pythons["ta-compat-plain-pth"], "--no-deps", str(wheel))
+    _bench_plain_pth(pythons["ta-compat-plain-pth"])
+    pythons["torchcodec"] = fresh_copy(session, modern_stack, work / "torchcodec")
+    install(session, pythons["torchcodec"], "--no-deps", BENCH_TORCHCODEC)
+    pythons["legacy"] = fresh_copy(session, legacy_stack, work / "legacy")
+    _bench_backends(session, pythons["legacy"])
+    arguments = [f"--{name}={python}" for name, python in pythons.items()]
+    session.run(sys.executable, str(ROOT / "benchmarks" / "run.py"), *arguments, *session.posargs, external=True)

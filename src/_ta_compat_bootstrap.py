@@ -14,14 +14,20 @@ and ``importlib.resources`` see the real loader. ``install()`` is a permanent pu
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing but sys
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any, Dict, Optional, Sequence
+
 #: Modules whose execution triggers shims; ``ta_compat.families`` maps them to shim families.
-TARGETS = frozenset({"torchaudio", "pyannote.audio.core.model"})
+TARGETS = frozenset({"torchaudio", "pyannote.audio.core.model", "pyannote.audio.core.pipeline"})
 
 #: ``TA_COMPAT_DISABLE`` values that turn every shim off (a comma list names single families).
 _ALL_OFF = frozenset({"1", "true", "yes", "on", "all", "*"})
 
 
-def disabled_all():
+def disabled_all() -> bool:
     """True when ``TA_COMPAT_DISABLE`` turns every shim off; read at install and at fire time."""
     import os  # already loaded by site; imported here so module import stays at ``sys`` only
 
@@ -31,10 +37,12 @@ def disabled_all():
 class _Finder:
     """Meta path finder that hooks the execution of the target modules (and nothing else)."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: "Optional[Sequence[str]]" = None, target: "Optional[ModuleType]" = None
+    ) -> "Optional[ModuleSpec]":
         if fullname not in TARGETS:
             return None
-        spec = None
+        spec: Optional[ModuleSpec] = None
         try:
             meta_path = sys.meta_path
             for finder in meta_path[meta_path.index(self) + 1 :]:
@@ -50,16 +58,30 @@ class _Finder:
         return spec
 
 
-def _wrap_loader(loader, fullname):
-    """Run the shims right after ``loader`` executes ``fullname``; restore the loader after."""
+def _wrap_loader(loader: "Any", fullname: str) -> None:
+    """Run the shims right after ``loader`` executes ``fullname``; restore the loader after.
+
+    A loader can be shared by many modules (``zipimport`` serves a whole zip with one
+    instance), so the wrapper passes every other module through untouched and stays until
+    ``fullname`` itself executes. A loader already carrying a wrapper for ``fullname`` is left
+    alone: an ``importlib.util.find_spec`` probe before the import would otherwise fire twice.
+    """
     own = vars(loader) if hasattr(loader, "__dict__") else None
     if own is None:
         return
-    method = "exec_module" if hasattr(loader, "exec_module") else "load_module"
+    method = "exec_module" if hasattr(loader, "exec_module") else "load_module"  # 3.9 zipimport
+    link = own.get(method)
+    while link is not None:
+        if getattr(link, "_ta_compat_target", None) == fullname:
+            return
+        link = getattr(link, "_ta_compat_next", None)
     shadowed = own.get(method, _Finder)  # another hook's instance attribute, restored after
     original = getattr(loader, method)
 
-    def run(arg):
+    def run(arg: "Any") -> "Any":
+        name = arg if method == "load_module" else getattr(arg, "__name__", None)
+        if name != fullname:
+            return original(arg)
         try:
             result = original(arg)
         finally:
@@ -68,15 +90,24 @@ def _wrap_loader(loader, fullname):
                     delattr(loader, method)
                 else:
                     setattr(loader, method, shadowed)
-        module = result if method == "load_module" else arg
-        if getattr(module, "__name__", None) == fullname:
-            _fire(fullname, module)
+        _fire(fullname, result if method == "load_module" else arg)
         return result
 
+    run.__dict__.update(_ta_compat_target=fullname, _ta_compat_next=original)
+    try:  # noqa: SIM105  (contextlib is not loaded at start-up)
+        # An error raised by the target keeps its exact traceback: CPython trims the import
+        # machinery's frames from it, and this names the wrapper's frame as part of it.
+        run.__code__ = run.__code__.replace(co_filename="<frozen importlib._bootstrap>")
+    except Exception:
+        pass
     setattr(loader, method, run)
 
 
-def _fire(fullname, module):
+#: Target name -> the module object its shims were last applied to (``install()`` skips those).
+_fired: "Dict[str, ModuleType]" = {}
+
+
+def _fire(fullname: str, module: "ModuleType") -> None:
     """Apply the shims of ``fullname``; any failure becomes a warning, never a failed import."""
     try:
         if disabled_all():
@@ -87,25 +118,26 @@ def _fire(fullname, module):
             if (exc.name or "").split(".")[0] == "ta_compat":
                 return
             raise
+        _fired[fullname] = module
         _dispatch.apply_target(fullname, module)
     except Exception as exc:
         warn(f"ta-compat: shims for {fullname!r} failed and were skipped: {exc!r}")
 
 
-def warn(message):
+def warn(message: str) -> None:
     """Emit a RuntimeWarning; if warnings are errors (``-W error``) print it instead of raising."""
     try:
         import warnings
 
         warnings.warn(message, RuntimeWarning, stacklevel=3)
     except Exception:
-        try:
+        try:  # noqa: SIM105  (contextlib is not loaded at start-up)
             sys.stderr.write(message + "\n")
         except Exception:
             pass
 
 
-def install():
+def install() -> None:
     """Install the lazy hook (idempotent, never raises) and shim targets already imported."""
     try:
         if disabled_all():
@@ -114,8 +146,10 @@ def install():
             sys.meta_path.insert(0, _Finder())
         for name in TARGETS:
             module = sys.modules.get(name)
+            if module is None or _fired.get(name) is module:
+                continue  # not imported yet (the finder will fire), or already shimmed
             spec = getattr(module, "__spec__", None)
-            if module is not None and not getattr(spec, "_initializing", False):
+            if not getattr(spec, "_initializing", False):  # half-initialised: cannot be shimmed now
                 _fire(name, module)
     except Exception:
         pass

@@ -12,4 +12,4 @@ from _ta_compat_bootstrap import install
 from .families import FAMILIES
 
 __version__ = "0.1.0"
-__all__ = ["FAMILIES", "install", "__version__"]
+__all__ = ["FAMILIES", "__version__", "install"]
