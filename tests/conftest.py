@@ -37,6 +37,13 @@ def clean_env(**overrides: str) -> Dict[str, str]:
     return env
 
 
+def startup_env(**overrides: str) -> Dict[str, str]:
+    """``clean_env`` without coverage's start-up hook, for tests of what a bare start imports."""
+    env = clean_env(**overrides)
+    env.pop("COVERAGE_PROCESS_START", None)
+    return env
+
+
 def run_python(
     python: os.PathLike[str] | str,
     code: str,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_env, run_python
+from conftest import clean_env, run_python, startup_env
 
 HEAVY = ("torch", "torchaudio", "numpy", "soundfile", "threading", "importlib.metadata", "ta_compat")
 DISABLED = clean_env(TA_COMPAT_DISABLE="1")
@@ -45,6 +45,7 @@ def test_bare_start_imports_nothing_heavy(modern_python: Path) -> None:
         finders = [type(f).__module__ + "." + type(f).__name__ for f in sys.meta_path]
         print(json.dumps({"modules": sorted(sys.modules), "finders": finders}))
         """,
+        env=startup_env(),
     )
     state = json.loads(result.stdout)
     assert "_ta_compat_bootstrap" in state["modules"]
@@ -54,7 +55,7 @@ def test_bare_start_imports_nothing_heavy(modern_python: Path) -> None:
 
 def test_bare_start_adds_only_the_bootstrap_module(modern_python: Path) -> None:
     code = "import sys; print(' '.join(sorted(sys.modules)))"
-    enabled = set(run_python(modern_python, code).stdout.split())
+    enabled = set(run_python(modern_python, code, env=startup_env()).stdout.split())
     # The same interpreter with our .pth line turned into a no-op: disabled still imports the
     # bootstrap, so compare against -S plus the site work done by hand without our file.
     without = run_python(
@@ -71,6 +72,7 @@ def test_bare_start_adds_only_the_bootstrap_module(modern_python: Path) -> None:
         print(' '.join(sorted(sys.modules)))
         """,
         flags=("-S",),
+        env=startup_env(),
     )
     baseline = set(without.stdout.split())
     assert enabled - baseline == {"_ta_compat_bootstrap"}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from importlib import import_module
 from typing import Any, List, Optional, Set
@@ -208,9 +209,11 @@ class pyannote_loading:
         _exit()
 
 
-def active() -> bool:
-    """True while a ``from_pretrained`` call holds the widened allowlist."""
-    return _depth > 0
+def _major_version(module: Any) -> int:
+    try:
+        return int(str(getattr(module, "__version__", "0")).split(".")[0])
+    except ValueError:
+        return 0
 
 
 def apply(model_module: Any) -> List[str]:
@@ -222,6 +225,8 @@ def apply(model_module: Any) -> List[str]:
     original = getattr(current, "__func__", None)
     if original is None or getattr(original, _MARK, False) or not weights_only_by_default(torch):
         return []
+    if _major_version(sys.modules.get("pyannote.audio")) >= 4:
+        return []  # pyannote 4 loads its checkpoints with weights_only=False itself
 
     @functools.wraps(original)
     def from_pretrained(cls: Any, *args: Any, **kwargs: Any) -> Any:
