@@ -1,5 +1,5 @@
 """Packaging life-cycle (issue 7): ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
-downgrade and uninstall leave exactly the files RECORD lists, and a moved or deleted editable
+downgrade, install from the sdist and uninstall leave exactly the files RECORD lists, and a moved or deleted editable
 checkout costs one clear line at start-up, not a traceback storm.
 
 Each case works in a fresh Python 3.11 venv with pip (a copy of one made per module) and no torch:
@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Dict, Set
 
@@ -178,6 +179,30 @@ def test_pip_editable_install_of_the_checkout(venv: Venv) -> None:
     state = venv.hook()  # the hook fires from the source tree
     assert state["patched"]
     assert state["ta_compat"].startswith(str(ROOT / "src")) and state["bootstrap"].startswith(str(ROOT / "src"))
+    venv.pip("uninstall", "-y", "-q", "ta-compat")
+    assert venv.tree() == before
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist of the checkout, built the way release tooling builds it (``python -m build``)."""
+    dist = tmp_path_factory.mktemp("sdist")
+    _run(sys.executable, "-m", "build", "--sdist", "--outdir", dist, ROOT)
+    (built,) = dist.glob("ta_compat-*.tar.gz")
+    return built
+
+
+def test_pip_install_from_the_sdist(venv: Venv, sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = {Path(*Path(name).parts[1:]).as_posix() for name in archive.getnames()}
+    assert {"compat_autoload.pth", "compat_autoload.start", "src/_ta_compat_bootstrap.py", "LICENSE"} <= names
+    assert {"noxfile.py", "stacks/modern.txt", "tests/conftest.py", "CHANGELOG.md"} <= names  # it can test itself
+    assert not any("__pycache__" in name or name.startswith(".nox") for name in names)
+    before = venv.tree()
+    venv.pip("install", "-q", "--no-deps", sdist)  # builds a wheel from the sdist, then installs it
+    _assert_exactly_record(venv, before)
+    state = venv.hook()
+    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
     venv.pip("uninstall", "-y", "-q", "ta-compat")
     assert venv.tree() == before
 
