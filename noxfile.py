@@ -174,15 +174,6 @@ def _bench_valgrind(session: nox.Session) -> None:
     session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "valgrind", external=True)
 
 
-def _bench_plain_pth(python: Path) -> None:
-    """Replace the installed compat_autoload.pth by the plain import line (a new file: never a hard link)."""
-    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    pth = Path(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip())
-    pth = pth / "compat_autoload.pth"
-    pth.unlink()
-    pth.write_text("import _ta_compat_bootstrap; _ta_compat_bootstrap.install()\n")
-
-
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (issue 6): start-up and audio I/O vs the soundfile floor; writes benchmarks/results.{json,md}.
@@ -203,10 +194,6 @@ def bench(session: nox.Session) -> None:
     for name, requirement in BENCH_ANCHORS.items():
         pythons[name] = fresh_copy(session, modern_stack, work / name)
         install(session, pythons[name], requirement)
-    # The start-up design variant: the same wheel with the plain one-line .pth (no exec/try).
-    pythons["ta-compat-plain-pth"] = fresh_copy(session, modern_stack, work / "ta-compat-plain-pth")
-    install(session, pythons["ta-compat-plain-pth"], "--no-deps", str(wheel))
-    _bench_plain_pth(pythons["ta-compat-plain-pth"])
     pythons["torchcodec"] = fresh_copy(session, modern_stack, work / "torchcodec")
     install(session, pythons["torchcodec"], "--no-deps", BENCH_TORCHCODEC)
     pythons["legacy"] = fresh_copy(session, legacy_stack, work / "legacy")

@@ -1,7 +1,9 @@
 """Start-up hook of ta-compat, run by ``compat_autoload.pth`` in every interpreter of the venv.
 
 It is the only code on the start-up path, so it imports nothing but ``sys`` (``os`` only at
-fire time), never raises, and installs one ``sys.meta_path`` finder. The finder waits for a
+fire time), never raises, and installs one ``sys.meta_path`` finder. Every kind of install
+(wheel, editable) puts this file beside the ``.pth``, so the ``.pth`` is the plain import line:
+site compiles nothing more at each start. The finder waits for a
 target module (``torchaudio``, pyannote's model module) to execute and only then
 imports ``ta_compat`` to apply the shims for it. Heavy libraries are never imported here.
 
@@ -114,14 +116,31 @@ def _fire(fullname: str, module: "ModuleType") -> None:
             return
         try:
             from ta_compat import _dispatch
-        except ImportError as exc:  # sys.path rewritten after start-up (pip build isolation)
+        except ImportError as exc:
             if (exc.name or "").split(".")[0] == "ta_compat":
-                return
+                return  # gone (reported at start-up), or sys.path rewritten since (pip's build isolation)
             raise
         _fired[fullname] = module
         _dispatch.apply_target(fullname, module)
     except Exception as exc:
         warn(f"ta-compat: shims for {fullname!r} failed and were skipped: {exc!r}")
+
+
+def _package_findable() -> bool:
+    """Whether ``ta_compat`` can be imported: beside this module (a wheel install: one ``stat``),
+    else through the finders (an editable install, whose checkout may have moved or gone)."""
+    import os
+
+    if os.path.isdir(os.path.join(os.path.dirname(__file__), "ta_compat")):
+        return True
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is not None and find_spec("ta_compat", None) is not None:
+            return True
+    return False
+
+
+_reported = False
 
 
 def warn(message: str) -> None:
@@ -139,11 +158,18 @@ def warn(message: str) -> None:
 
 def install() -> None:
     """Install the lazy hook (idempotent, never raises) and shim targets already imported."""
+    global _reported
     try:
         if disabled_all():
             return
         if not any(type(finder).__name__ == "_Finder" and finder.__module__ == __name__ for finder in sys.meta_path):
             sys.meta_path.insert(0, _Finder())
+        if not _reported and not _package_findable():
+            _reported = True  # once, though venvs run the .pth twice
+            sys.stderr.write(
+                "ta-compat: the shims are off: the ta_compat package is missing (an editable checkout "
+                "moved or deleted?); reinstall or uninstall ta-compat\n"
+            )
         for name in TARGETS:
             module = sys.modules.get(name)
             if module is None or _fired.get(name) is module:

@@ -189,3 +189,30 @@ def test_legacy_stack_is_left_alone(legacy_python: Path) -> None:
     assert {states[name] for name in ("audiometadata", "backends", "info", "load", "save", "backend-module")} == {
         "not needed"
     }
+
+
+MISSING_PACKAGE_PROBE = """
+import sys
+import _ta_compat_bootstrap as bootstrap
+bootstrap.__file__ = "/nowhere/_ta_compat_bootstrap.py"  # as installed beside the .pth of an editable install
+bootstrap._reported = False
+if sys.argv[1] == "gone":  # the checkout that held the package moved or was deleted
+    sys.path[:] = [entry for entry in sys.path if "site-packages" not in entry]
+bootstrap.install()
+bootstrap.install()  # venvs run the .pth twice
+print(sum(type(f).__name__ == "_Finder" for f in sys.meta_path))
+"""
+
+
+@pytest.mark.parametrize("checkout", ["present", "gone"])
+def test_editable_install_whose_package_is_gone_says_so_once(modern_python: Path, checkout: str) -> None:
+    """The start-up check behind the life-cycle test of a moved editable checkout, measured here."""
+    result = run_python(modern_python, MISSING_PACKAGE_PROBE, checkout)
+    assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr
+    if checkout == "present":
+        assert result.stderr == ""
+    else:
+        assert result.stderr.splitlines() == [
+            "ta-compat: the shims are off: the ta_compat package is missing (an editable checkout moved or "
+            "deleted?); reinstall or uninstall ta-compat"
+        ]
