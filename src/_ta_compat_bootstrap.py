@@ -80,28 +80,31 @@ def _wrap_loader(loader: "Any", fullname: str) -> None:
     shadowed = own.get(method, _Finder)  # another hook's instance attribute, restored after
     original = getattr(loader, method)
 
-    def run(arg: "Any") -> "Any":
+    # Not measurable: the code object is renamed below, so coverage cannot tell its lines are
+    # ours. Every test of the hook runs it (and asserts what it does).
+    def run(arg: "Any") -> "Any":  # pragma: no cover
         name = arg if method == "load_module" else getattr(arg, "__name__", None)
         if name != fullname:
             return original(arg)
         try:
             result = original(arg)
         finally:
+            run._ta_compat_done = True  # type: ignore[attr-defined]
             if vars(loader).get(method) is run:
-                if shadowed is _Finder:
+                restore = shadowed  # skipping wrappers that finished while this one was on top
+                while getattr(restore, "_ta_compat_done", False):
+                    restore = restore._ta_compat_shadowed
+                if restore is _Finder:
                     delattr(loader, method)
                 else:
-                    setattr(loader, method, shadowed)
+                    setattr(loader, method, restore)
         _fire(fullname, result if method == "load_module" else arg)
         return result
 
-    run.__dict__.update(_ta_compat_target=fullname, _ta_compat_next=original)
-    try:  # noqa: SIM105  (contextlib is not loaded at start-up)
-        # An error raised by the target keeps its exact traceback: CPython trims the import
-        # machinery's frames from it, and this names the wrapper's frame as part of it.
-        run.__code__ = run.__code__.replace(co_filename="<frozen importlib._bootstrap>")
-    except Exception:
-        pass
+    run.__dict__.update(_ta_compat_target=fullname, _ta_compat_next=original, _ta_compat_shadowed=shadowed)
+    # An error raised by the target keeps its exact traceback: CPython trims the import
+    # machinery's frames from it, and this names the wrapper's frame as part of it.
+    run.__code__ = run.__code__.replace(co_filename="<frozen importlib._bootstrap>")
     setattr(loader, method, run)
 
 

@@ -158,7 +158,10 @@ class Matrix:
             subprocess.run([base, "-m", "venv", "--without-pip", str(root / name)], check=True, timeout=120)
         self.python = root / "venv" / "bin" / "python"
         self.bare = root / "bare" / "bin" / "python"
-        for args in (["--no-deps", str(wheel)], ["pytest"]):
+        # Under `nox -s tests` the children of every interpreter measure coverage too (through
+        # coverage's own .pth): the bootstrap's branches for 3.9-3.13 run only here.
+        measure = ["coverage"] if os.environ.get("COVERAGE_PROCESS_START") else []
+        for args in (["--no-deps", str(wheel)], ["pytest", *measure]):
             result = subprocess.run(
                 [
                     sys.executable,
@@ -253,10 +256,14 @@ def matrix(request: pytest.FixtureRequest) -> Matrix:
 # -- 1. start-up budget, 13. venv double execution, 17. gevent --------------------------------
 
 
+#: For tests of what a bare start imports: coverage's own .pth would import its measuring machinery.
+UNMEASURED = {"COVERAGE_PROCESS_START": ""}
+
+
 def test_startup_adds_only_the_bootstrap(matrix: Matrix) -> None:
     code = "import sys, json; print(json.dumps(sorted(sys.modules)))"
-    enabled = set(json.loads(matrix.run(code, fakes=False, state=False).stdout))
-    baseline = set(json.loads(matrix.run(code, bare=True, fakes=False, state=False).stdout))
+    enabled = set(json.loads(matrix.run(code, fakes=False, state=False, **UNMEASURED).stdout))
+    baseline = set(json.loads(matrix.run(code, bare=True, fakes=False, state=False, **UNMEASURED).stdout))
     assert enabled - baseline == {"_ta_compat_bootstrap"}
     assert not set(HEAVY) & enabled
     # pip compiled the bootstrap: no source recompiled at every start (PYTHONDONTWRITEBYTECODE is set)
@@ -267,7 +274,8 @@ def test_startup_adds_only_the_bootstrap(matrix: Matrix) -> None:
 
 
 def test_gevent_threading_not_imported(matrix: Matrix) -> None:
-    result = matrix.run("import sys; assert 'threading' not in sys.modules, 'threading'", fakes=False, state=False)
+    code = "import sys; assert 'threading' not in sys.modules, 'threading'"
+    result = matrix.run(code, fakes=False, state=False, **UNMEASURED)
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
@@ -820,6 +828,124 @@ def test_finders_ahead_that_observe_or_reenter_keep_the_hook(matrix: Matrix) -> 
     )
     assert data["seen"] and data["theirs"] == ["torchaudio"]
     assert data["patched"] and fires(data["stderr"]) == matrix.each()
+
+
+def _behind_ours(code: str, finder: str) -> str:
+    """``code`` with its ``# BEHIND OURS`` line putting ``finder`` right behind our finder."""
+    line = f"_sys.meta_path.insert(1 + [type(f).__name__ for f in _sys.meta_path].index('_Finder'), {finder})"
+    return code.replace("# BEHIND OURS", line)
+
+
+def test_finder_behind_that_raises_fails_the_import_as_without_us(matrix: Matrix) -> None:
+    code = """
+        class Raising:
+            def find_spec(self, name, path=None, target=None):
+                if name == "torchaudio":
+                    raise LookupError("this finder is broken")
+                return None
+
+        # BEHIND OURS
+        try:
+            import torchaudio
+        except LookupError as exc:
+            print(_json.dumps(dict(_state(), error=str(exc))))
+        """
+    ours_ = matrix.state(_behind_ours(code, "Raising()"))
+    bare = matrix.state(code.replace("# BEHIND OURS", "_sys.meta_path.insert(0, Raising())"), bare=True)
+    assert ours_["error"] == bare["error"] == "this finder is broken"
+    assert ours_["stderr"] == bare["stderr"] == ""
+
+
+def test_loader_without_instance_dict_imports_unhooked_then_install_shims_it(matrix: Matrix) -> None:
+    data = matrix.state(
+        _behind_ours(
+            """
+        import importlib.machinery
+
+        class SlotsLoader:  # no __dict__: the exec_module wrapper cannot be put on the instance
+            __slots__ = ("inner",)
+            def __init__(self, inner):
+                self.inner = inner
+            def create_module(self, spec):
+                return None
+            def exec_module(self, module):
+                self.inner.exec_module(module)
+
+        class Wrapping:
+            def find_spec(self, name, path=None, target=None):
+                if name != "torchaudio":
+                    return None
+                spec = importlib.machinery.PathFinder.find_spec(name, path)
+                spec.loader = SlotsLoader(spec.loader)
+                return spec
+
+        # BEHIND OURS
+        import torchaudio
+        before = _state()
+        import _ta_compat_bootstrap
+        _ta_compat_bootstrap.install()  # the documented remedy: shims a target already imported
+        print(_json.dumps(dict(_state(), before=before)))
+        """,
+            "Wrapping()",
+        )
+    )
+    assert not data["before"]["patched"] and data["patched"]
+    assert data["stderr"] == ""
+
+
+def test_one_loader_instance_serving_both_targets(matrix: Matrix) -> None:
+    """As PyInstaller's FrozenImporter does: wrappers for two targets chain on one instance."""
+    data = matrix.state(
+        _behind_ours(
+            """
+        import importlib.machinery, importlib.util
+
+        class SharedLoader:
+            real = {}
+            def create_module(self, spec):
+                return None
+            def exec_module(self, module):
+                self.real[module.__name__].exec_module(module)
+
+        shared = SharedLoader()
+
+        class Sharing:
+            def find_spec(self, name, path=None, target=None):
+                if name not in ("torchaudio", "pyannote.audio.core.model"):
+                    return None
+                spec = importlib.machinery.PathFinder.find_spec(name, path)
+                shared.real[name] = spec.loader
+                spec.loader = shared
+                return spec
+
+        # BEHIND OURS
+        assert importlib.util.find_spec("torchaudio") is not None  # a probe leaves its wrapper
+        import pyannote.audio.core.model  # imports torchaudio while it executes
+        import torchaudio
+        print(_json.dumps(dict(_state(), leftover="exec_module" in vars(shared))))
+        """,
+            "Sharing()",
+        ),
+        TA_COMPAT_DEBUG="1",
+    )
+    assert data["patched"] and not data["leftover"]
+    assert fires(data["stderr"]) == matrix.each(pyannote=True)
+
+
+def test_a_warning_with_no_stderr_is_dropped_quietly(matrix: Matrix) -> None:
+    """pythonw and some services run with ``sys.stderr`` None; under ``-W error`` too, no crash."""
+    data = matrix.state(
+        """
+        _stderr, _sys.stderr = _sys.stderr, None
+        from pyannote.audio.core.model import Model
+        _sys.stderr = _stderr
+        print(_json.dumps(_state()))
+        """,
+        flags=("-W", "error"),
+        FAKE_TORCH_NO_SERIALIZATION="1",
+    )
+    assert data["patched"] and data["outcomes"]["checkpoints"] == "failed"
+    assert data["stderr"] == ""
 
 
 def test_find_spec_probes_do_not_fire(matrix: Matrix) -> None:
