@@ -216,3 +216,30 @@ def test_editable_install_whose_package_is_gone_says_so_once(modern_python: Path
             "ta-compat: the shims are off: the ta_compat package is missing (an editable checkout moved or "
             "deleted?); reinstall or uninstall ta-compat"
         ]
+
+
+ODD_IMPORT_SYSTEM_PROBE = """
+import sys
+import _ta_compat_bootstrap as bootstrap
+
+
+class LegacyFinder:  # find_module only, as finders written before Python 3.4
+    def find_module(self, name, path=None):
+        return None
+
+
+ours = [f for f in sys.meta_path if type(f).__name__ == "_Finder"]
+sys.meta_path.insert(sys.meta_path.index(ours[0]) + 1, LegacyFinder())
+import torchaudio  # the finder behind ours without find_spec is skipped, as the import system does
+
+saved, sys.meta_path = sys.meta_path, tuple(f for f in sys.meta_path if f not in ours)
+bootstrap.install()  # cannot insert into a tuple: install() must not raise
+sys.meta_path = saved
+print(torchaudio.load.__ta_compat__)
+"""
+
+
+def test_install_never_raises_and_legacy_finders_are_skipped(modern_python: Path) -> None:
+    result = run_python(modern_python, ODD_IMPORT_SYSTEM_PROBE, flags=("-W", "ignore::ImportWarning"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True" and result.stderr == ""

@@ -181,6 +181,21 @@ def test_a_raising_shim_is_one_warning_and_the_import_succeeds(
     assert "Traceback" not in result.stderr
 
 
+def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(
+    modern_python: Path, broken_copy: str
+) -> None:
+    """ImportError for another module inside ``ta_compat`` (not a missing ta_compat): reported."""
+    dispatch = Path(broken_copy) / "ta_compat" / "_dispatch.py"
+    dispatch.write_text(dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
+    code = "import json, torchaudio; print(json.dumps(hasattr(torchaudio, 'info')))"
+    result = run_python(modern_python, code, env=clean_env(PYTHONPATH=broken_copy))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "false"  # torchaudio 2.11 as it ships
+    messages = ours(result.stderr)
+    assert len(messages) == 1 and "a_dependency_that_is_not_installed" in messages[0], result.stderr
+    assert "RuntimeWarning" in messages[0] and "Traceback" not in result.stderr
+
+
 # -- read-only site-packages ------------------------------------------------------------------
 
 
