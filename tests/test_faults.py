@@ -181,9 +181,7 @@ def test_a_raising_shim_is_one_warning_and_the_import_succeeds(
     assert "Traceback" not in result.stderr
 
 
-def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(
-    modern_python: Path, broken_copy: str
-) -> None:
+def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(modern_python: Path, broken_copy: str) -> None:
     """ImportError for another module inside ``ta_compat`` (not a missing ta_compat): reported."""
     dispatch = Path(broken_copy) / "ta_compat" / "_dispatch.py"
     dispatch.write_text(dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
