@@ -589,7 +589,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--out", default=str(HERE), help="folder for results.json and results.md")
     parser.add_argument("--quick", action="store_true", help="few repetitions: checks the machinery, not the numbers")
     parser.add_argument("--startup-rounds", type=int, default=600)
-    parser.add_argument("--import-rounds", type=int, default=16)
+    parser.add_argument("--import-rounds", type=int, default=40)
     parser.add_argument("--io-rounds", type=int, default=10)
     parser.add_argument("--io-budget", type=float, default=2.5, help="seconds of calls per case and implementation")
     parser.add_argument(
