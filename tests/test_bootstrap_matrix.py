@@ -41,6 +41,7 @@ HEAVY = (
     "numpy",
     "soundfile",
     "ta_compat",
+    "_ta_compat_hook",  # imported when a target is first looked up, not at start-up
 )
 OFF_VALUES = ("1", "true", "True", "all", "ALL", "*", " 1 ", "yes", "on")
 ON_VALUES = ("0", "", "false", "no", " ")
@@ -65,9 +66,7 @@ def _state():
     ta = _sys.modules.get("torchaudio")
     dispatch = _sys.modules.get("ta_compat._dispatch")
     return {
-        "finders": sum(
-            type(f).__module__ == "_ta_compat_bootstrap" and type(f).__name__ == "_Finder" for f in _sys.meta_path
-        ),
+        "finders": sum(f is _sys.modules.get("_ta_compat_bootstrap") for f in _sys.meta_path),
         "loaded": "ta_compat" in _sys.modules,
         "patched": ta is not None and getattr(getattr(ta, "load", None), "__ta_compat__", False) is True,
         "outcomes": {k: v.state for k, v in dispatch.OUTCOMES.items()} if dispatch else {},
@@ -832,7 +831,7 @@ def test_finders_ahead_that_observe_or_reenter_keep_the_hook(matrix: Matrix) -> 
 
 def _behind_ours(code: str, finder: str) -> str:
     """``code`` with its ``# BEHIND OURS`` line putting ``finder`` right behind our finder."""
-    line = f"_sys.meta_path.insert(1 + [type(f).__name__ for f in _sys.meta_path].index('_Finder'), {finder})"
+    line = f"_sys.meta_path.insert(1 + _sys.meta_path.index(_sys.modules['_ta_compat_bootstrap']), {finder})"
     return code.replace("# BEHIND OURS", line)
 
 
@@ -992,6 +991,7 @@ def test_hidden_pth_is_skipped_silently(matrix: Matrix, tmp_path: Path) -> None:
     subprocess.run([matrix.base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     site = _purelib(venv / "bin" / "python")
     shutil.copy2(matrix.site / "_ta_compat_bootstrap.py", site)
+    shutil.copy2(matrix.site / "_ta_compat_hook.py", site)
     shutil.copytree(matrix.site / "ta_compat", site / "ta_compat")
     shutil.copy2(matrix.site / "compat_autoload.pth", site / ".compat_autoload.pth")
     (site / ".probe.pth").write_text("import sys; sys.__dict__['_dot_pth_ran'] = True\n")

@@ -133,7 +133,7 @@ def next_wheel(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
 
 def _assert_exactly_record(venv: Venv, before: Set[str]) -> None:
     record = venv.record()
-    for name in ("compat_autoload.pth", "compat_autoload.start", "_ta_compat_bootstrap.py"):
+    for name in ("compat_autoload.pth", "compat_autoload.start", "_ta_compat_bootstrap.py", "_ta_compat_hook.py"):
         assert (venv.site / name).relative_to(venv.path).as_posix() in record, name
     assert venv.tree() - UV_OWN == before | record
 

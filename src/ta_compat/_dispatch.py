@@ -14,6 +14,7 @@ from importlib import import_module
 from typing import Any, Dict, FrozenSet, List
 
 import _ta_compat_bootstrap
+import _ta_compat_hook
 
 from .families import NAMES, by_target
 
@@ -73,7 +74,7 @@ def apply_target(target: str, module: Any) -> None:
         OUTCOMES[family.name] = Outcome("applied" if patched else "not needed", target, version, patched)
     if failed:
         details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
-        _ta_compat_bootstrap.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
+        _ta_compat_hook.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
     if os.environ.get("TA_COMPAT_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
         _debug_report(target, version)
 
