@@ -14,6 +14,7 @@ import pytest
 
 from conftest import clean_env, run_python, startup_env
 
+FAKES = Path(__file__).resolve().parent / "fakes"
 HEAVY = ("torch", "torchaudio", "numpy", "soundfile", "threading", "importlib.metadata", "ta_compat", "_ta_compat_hook")
 DISABLED = clean_env(TA_COMPAT_DISABLE="1")
 
@@ -194,24 +195,28 @@ def test_legacy_stack_is_left_alone(legacy_python: Path) -> None:
 MISSING_PACKAGE_PROBE = """
 import sys
 import _ta_compat_bootstrap as bootstrap
+import _ta_compat_hook  # installed beside the .pth: still there when the checkout is gone
 bootstrap.__file__ = "/nowhere/_ta_compat_bootstrap.py"  # as installed beside the .pth of an editable install
 bootstrap._reported = False
 if sys.argv[1] == "gone":  # the checkout that held the package moved or was deleted
     sys.path[:] = [entry for entry in sys.path if "site-packages" not in entry]
 bootstrap.install()
 bootstrap.install()  # venvs run the .pth twice
-print(sum(f is bootstrap for f in sys.meta_path))
+sys.path.insert(0, sys.argv[2])
+import torchaudio  # the fake one: the hook fires, the package is found or not
+print(sum(f is bootstrap for f in sys.meta_path), getattr(torchaudio.load, "__ta_compat__", False))
 """
 
 
 @pytest.mark.parametrize("checkout", ["present", "gone"])
 def test_editable_install_whose_package_is_gone_says_so_once(modern_python: Path, checkout: str) -> None:
     """The start-up check behind the life-cycle test of a moved editable checkout, measured here."""
-    result = run_python(modern_python, MISSING_PACKAGE_PROBE, checkout)
-    assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr
+    result = run_python(modern_python, MISSING_PACKAGE_PROBE, checkout, str(FAKES))
+    assert result.returncode == 0, result.stderr
     if checkout == "present":
-        assert result.stderr == ""
-    else:
+        assert result.stdout.split() == ["1", "True"] and result.stderr == ""
+    else:  # one line at start-up, nothing more when the target is imported unshimmed
+        assert result.stdout.split() == ["1", "False"]
         assert result.stderr.splitlines() == [
             "ta-compat: the shims are off: the ta_compat package is missing (an editable checkout moved or "
             "deleted?); reinstall or uninstall ta-compat"
