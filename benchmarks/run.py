@@ -458,6 +458,14 @@ def verdict(value: float, target: float) -> str:
     return f"≤ {target:g}: **met**" if value <= target else f"≤ {target:g}: **NOT met**"
 
 
+def _ratio_cells(row: Dict[str, Any], floor: bool) -> Tuple[str, str]:
+    """The wall ratio (with its 95 % interval) and CPU ratio cells of a whole-process row."""
+    if floor:
+        return "1", "1"
+    low, high = row["ratio_ci95"]
+    return f"{row['ratio']:.3f} ({low:.3f}–{high:.3f})", f"{row['cpu_ratio']:.3f}"
+
+
 def markdown(results: Dict[str, Any]) -> str:
     m = results["machine"]
     v = results["io"]["versions"]
@@ -490,9 +498,7 @@ def markdown(results: Dict[str, Any]) -> str:
             continue
         floor = name.endswith("(floor)")
         target = "" if floor or "anchor" in name else verdict(row["ratio"], TARGETS["startup"])
-        ci = "" if floor else f" ({row['ratio_ci95'][0]:.3f}–{row['ratio_ci95'][1]:.3f})"
-        ratio = "1" if floor else f"{row['ratio']:.3f}{ci}"
-        cpu = "1" if floor else f"{row['cpu_ratio']:.3f}"
+        ratio, cpu = _ratio_cells(row, floor)
         ir = f"{row['instructions_ratio']:.4f}" if "instructions_ratio" in row else "–"
         lines.append(f"| {name} | {fmt_time(row['wall_median_s'])} | {ratio} | {cpu} | {ir} | {target} |")
     n = results["startup"]["ta-compat"]["n"]
@@ -517,8 +523,7 @@ def markdown(results: Dict[str, Any]) -> str:
             continue
         floor = name.endswith("(floor)")
         target = "" if floor else verdict(row["ratio"], TARGETS["import"])
-        ratio = "1" if floor else f"{row['ratio']:.3f} ({row['ratio_ci95'][0]:.3f}–{row['ratio_ci95'][1]:.3f})"
-        cpu = "1" if floor else f"{row['cpu_ratio']:.3f}"
+        ratio, cpu = _ratio_cells(row, floor)
         lines.append(f"| {name} | {fmt_time(row['wall_median_s'])} | {ratio} | {cpu} | {target} |")
     direct = results["import"]["direct"]
     lines += [

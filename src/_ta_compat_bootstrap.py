@@ -9,8 +9,8 @@ The finder waits for a target module (``torchaudio``, pyannote's model module) t
 only then imports ``ta_compat`` to apply the shims for it. Heavy libraries are never imported.
 
 For a target, ``find_spec`` hands over to ``_ta_compat_hook`` (installed beside this module),
-which wraps the real loader; the start-up module itself stays this small. ``install()`` is a permanent public contract:
-``.pth`` and ``.start`` files of every installed version call it by this name.
+which wraps the real loader; the start-up module itself stays this small. ``install()`` is a
+permanent public contract: ``.pth`` and ``.start`` files of every installed version call it.
 """
 
 import sys

@@ -2,10 +2,10 @@
 
 Kept out of the start-up module so that a bare interpreter start builds none of it, and out of
 the ``ta_compat`` package so that a lookup alone (``importlib.util.find_spec``) imports nothing
-more than this: installed beside the bootstrap, stdlib ``sys`` only. For a target
-it asks the finders behind the bootstrap for the real spec (never ``importlib.util.find_spec``,
-which would re-enter the import system and can deadlock) and wraps ``exec_module`` on that spec's
-own loader instance, guarded by module name, so ``__loader__``, ``isinstance`` checks and
+more than this: installed beside the bootstrap, stdlib ``sys`` only. For a target it asks the
+finders behind the bootstrap for the real spec (never ``importlib.util.find_spec``, which would
+re-enter the import system and can deadlock) and wraps ``exec_module`` on that spec's own loader
+instance, guarded by module name, so ``__loader__``, ``isinstance`` checks and
 ``importlib.resources`` see the real loader. Like the bootstrap, it never raises into an import.
 """
 
