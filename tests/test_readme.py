@@ -12,7 +12,7 @@ def families_table() -> str:
     rows = ["| family | restores | what it does | applies when |", "|---|---|---|---|"]
     for family in FAMILIES:
         targets = " or ".join(f"`{target}`" for target in family.targets)
-        rows.append(f"| `{family.name}` | {family.legacy_names} | {family.summary} | {targets} is imported |")
+        rows.append(f"| `{family.name}` | {family.restores} | {family.summary} | {targets} is imported |")
     return "\n".join(rows)
 
 

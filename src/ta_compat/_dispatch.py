@@ -6,24 +6,38 @@ others and the import of the target go on. ``OUTCOMES`` is what ``ta-compat stat
 
 from __future__ import annotations
 
+import enum
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
-from importlib import import_module
-from typing import Any, Dict, FrozenSet, List
+from typing import Any, Dict, List
 
-import _ta_compat_bootstrap
 import _ta_compat_hook
 
-from .families import NAMES, by_target
+from . import families, settings
 
 log = logging.getLogger("ta_compat")
 
 
+class State(str, enum.Enum):
+    """What happened to a family in this process (a ``str``, so it compares and prints as one)."""
+
+    APPLIED = "applied"  #: the shim patched something
+    NOT_NEEDED = "not needed"  #: the target already works: nothing was patched
+    DISABLED = "disabled"  #: turned off by ``TA_COMPAT_DISABLE``
+    FAILED = "failed"  #: the shim raised; the target is as upstream left it
+    NOT_INSTALLED = "not installed"  #: ``status`` could not import the target
+    TARGET_BROKEN = "target broken"  #: ``status`` saw the target's own import fail
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class Outcome:
-    state: str  # "applied", "not needed", "disabled" or "failed"
+    """One family's outcome: its state, on which target and version, and what it patched."""
+
+    state: State
     target: str
     version: str
     patched: List[str] = field(default_factory=list)
@@ -32,62 +46,70 @@ class Outcome:
 
 OUTCOMES: Dict[str, Outcome] = {}
 
-
-def disabled_families() -> FrozenSet[str]:
-    """Family names turned off by ``TA_COMPAT_DISABLE`` (all of them for ``1``/``all``)."""
-    if _ta_compat_bootstrap.disabled_all():
-        return frozenset(NAMES)
-    value = os.environ.get("TA_COMPAT_DISABLE", "")
-    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-
-
-def target_version(target: str) -> str:
-    """Version of the distribution that owns ``target`` (read from the module, not metadata)."""
-    top = sys.modules.get(target.rsplit(".core.", 1)[0])
-    return str(getattr(top, "__version__", "?"))
+#: Unknown ``TA_COMPAT_DISABLE`` values already warned about (once per process each).
+_warned_unknown: set = set()
 
 
 def apply_target(target: str, module: Any) -> None:
     """Apply every enabled family of ``target`` to ``module``; failures give one warning in all."""
-    disabled = disabled_families()
-    version = target_version(target)
+    known = families.names()
+    disabled = settings.disabled_families(known)
+    _warn_unknown(settings.unknown_families(known), known)
     failed: Dict[str, List[str]] = {}  # error -> families, so one broken shim module warns once
-    for family in by_target(target):
+    for family in families.by_target(target):
+        version = family.version()
         if family.name in disabled:
-            OUTCOMES[family.name] = Outcome("disabled", target, version)
+            OUTCOMES[family.name] = Outcome(State.DISABLED, target, version)
             continue
-        module_name, _, function = family.shim.partition(":")
         try:
-            patched = list(getattr(import_module(module_name), function)(module))
+            patched = list(family.apply(module))
         except Exception as exc:
-            OUTCOMES[family.name] = Outcome("failed", target, version, error=repr(exc))
+            OUTCOMES[family.name] = Outcome(State.FAILED, target, version, error=repr(exc))
             failed.setdefault(repr(exc), []).append(family.name)
             continue
-        previous = OUTCOMES.get(family.name)
-        if previous is not None and previous.state == "applied" and (not patched or previous.target != target):
-            # Fired again (importlib.reload: our patch is still in place), or a family with
-            # several targets (hub): keep it "applied" and list everything it patched.
-            previous.patched += [name for name in patched if name not in previous.patched]
-            if previous.target != target and patched:
-                previous.target = f"{previous.target}, {target}"
-            continue
-        OUTCOMES[family.name] = Outcome("applied" if patched else "not needed", target, version, patched)
+        _record(family.name, target, version, patched)
     if failed:
         details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
+        version = str(getattr(sys.modules.get(target.split(".")[0]), "__version__", "?"))
         _ta_compat_hook.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
-    if os.environ.get("TA_COMPAT_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
-        _debug_report(target, version)
+    if settings.debug():
+        _debug_report(target)
 
 
-def _debug_report(target: str, version: str) -> None:
+def _record(name: str, target: str, version: str, patched: List[str]) -> None:
+    previous = OUTCOMES.get(name)
+    if previous is not None and previous.state is State.APPLIED and (not patched or previous.target != target):
+        # Fired again (importlib.reload: our patch is still in place), or a family with
+        # several targets (hub): keep it "applied" and list everything it patched.
+        previous.patched += [item for item in patched if item not in previous.patched]
+        if previous.target != target and patched:
+            previous.target = f"{previous.target}, {target}"
+        return
+    OUTCOMES[name] = Outcome(State.APPLIED if patched else State.NOT_NEEDED, target, version, patched)
+
+
+def _warn_unknown(unknown: Any, known: Any) -> None:
+    """One warning per unknown ``TA_COMPAT_DISABLE`` name, naming the valid ones."""
+    new = sorted(set(unknown) - _warned_unknown)
+    if new:
+        _warned_unknown.update(new)
+        _ta_compat_hook.warn(
+            f"ta-compat: TA_COMPAT_DISABLE names no family {', '.join(map(repr, new))}; "
+            f"the families are {', '.join(known)} (comma-separated), or 1 for all"
+        )
+
+
+def _debug_report(target: str) -> None:
     if not log.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("ta-compat: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.DEBUG)
         log.propagate = False
-    for family in by_target(target):
+    for family in families.by_target(target):
         outcome = OUTCOMES.get(family.name)
         if outcome is not None:
             detail = ", ".join(outcome.patched) or outcome.error
-            log.debug("%s %s: %s %s%s", target, version, family.name, outcome.state, f" ({detail})" if detail else "")
+            log.debug(
+                "%s %s: %s %s%s", target, outcome.version, family.name, outcome.state, f" ({detail})" if detail else ""
+            )

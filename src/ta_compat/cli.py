@@ -1,4 +1,4 @@
-"""``ta-compat`` / ``python -m ta_compat``: which shim families are active on this stack."""
+"""``ta-compat`` / ``python -m ta_compat``: which shim families are active here, and are they needed?"""
 
 from __future__ import annotations
 
@@ -9,50 +9,12 @@ from dataclasses import asdict
 from importlib import import_module
 from typing import List, Optional
 
-from . import __version__, _dispatch
-from .families import FAMILIES, NAMES
-
-
-def _import_targets() -> None:
-    """Import every target (firing the hook), so each family reports what it did here."""
-    import _ta_compat_bootstrap
-
-    _ta_compat_bootstrap.install()
-    for target in sorted({target for family in FAMILIES for target in family.targets}):
-        try:
-            import_module(target)
-        except Exception as exc:  # not installed, or broken: the table says so
-            for family in FAMILIES:
-                if target in family.targets and family.name not in _dispatch.OUTCOMES:
-                    state = "not installed" if isinstance(exc, ModuleNotFoundError) else "target broken"
-                    _dispatch.OUTCOMES[family.name] = _dispatch.Outcome(state, target, "-", error=repr(exc))
-
-
-def status(as_json: bool) -> int:
-    _import_targets()
-    unknown = sorted(_dispatch.disabled_families() - set(NAMES))
-    rows = []
-    for family in FAMILIES:
-        outcome = _dispatch.OUTCOMES.get(family.name) or _dispatch.Outcome("disabled", family.targets[0], "-")
-        rows.append({"family": family.name, **asdict(outcome), "restores": family.legacy_names})
-    if as_json:
-        print(json.dumps({"version": __version__, "families": rows, "unknown_disabled": unknown}, indent=2))
-        return 0
-    print(f"ta-compat {__version__} on Python {sys.version.split()[0]}")
-    header = ("family", "target", "version", "state", "patched")
-    table = [header] + [
-        (row["family"], row["target"], row["version"], row["state"], ", ".join(row["patched"]) or row["error"])
-        for row in rows
-    ]
-    widths = [max(len(str(line[i])) for line in table) for i in range(4)]
-    for line in table:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + str(line[4]))
-    if unknown:
-        print(f"warning: TA_COMPAT_DISABLE names unknown families: {', '.join(unknown)} (known: {', '.join(NAMES)})")
-    return 0
+from . import __version__, _dispatch, families, settings
+from ._dispatch import Outcome, State
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Parse the command line and run ``status`` (the default) or ``doctor``."""
     parser = argparse.ArgumentParser(prog="ta-compat", description=__doc__)
     parser.add_argument("--version", action="version", version=f"ta-compat {__version__}")
     commands = parser.add_subparsers(dest="command")
@@ -67,13 +29,65 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        return doctor(args.json, args.removable)
+        return run_doctor(args.json, args.removable)
     return status(getattr(args, "json", False))
 
 
-def doctor(as_json: bool, removable: bool) -> int:
-    from . import doctor as checks
+def status(as_json: bool) -> int:
+    """Import every target (firing the hook) and show what each family did here."""
+    _import_targets()
+    known = families.names()
+    unknown = sorted(settings.unknown_families(known))
+    rows = []
+    for family in families.FAMILIES:
+        outcome = _dispatch.OUTCOMES.get(family.name) or Outcome(State.DISABLED, family.targets[0], "-")
+        row = {"family": family.name, **asdict(outcome), "restores": family.restores}
+        rows.append({**row, "state": str(outcome.state)})
+    if as_json:
+        print(json.dumps({"version": __version__, "families": rows, "unknown_disabled": unknown}, indent=2))
+        return 0
+    print(f"ta-compat {__version__} on Python {sys.version.split()[0]}")
+    header = ("family", "target", "version", "state", "patched")
+    table = [header] + [
+        (row["family"], row["target"], row["version"], row["state"], ", ".join(row["patched"]) or row["error"])
+        for row in rows
+    ]
+    widths = [max(len(str(line[i])) for line in table) for i in range(4)]
+    for line in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + str(line[4]))
+    if unknown:
+        print(f"warning: TA_COMPAT_DISABLE names unknown families: {', '.join(unknown)} (known: {', '.join(known)})")
+    return 0
 
-    verdicts = checks.diagnose()
-    print(checks.report(verdicts, checks.upstream_state(), as_json))
-    return checks.exit_status(verdicts, removable)
+
+def run_doctor(as_json: bool, removable: bool) -> int:
+    """``ta-compat doctor``: verdicts per family; progress on stderr when it is a terminal."""
+    from . import doctor
+
+    progress = _progress_line if sys.stderr.isatty() and not as_json else None
+    verdicts = doctor.diagnose(progress=progress)
+    upstream = doctor.upstream_state()
+    if progress:
+        sys.stderr.write("\r\033[K")
+    print(doctor.report(verdicts, upstream, as_json))
+    return doctor.exit_status(verdicts, removable)
+
+
+def _progress_line(message: str) -> None:
+    sys.stderr.write(f"\r\033[Kta-compat doctor: {message}")
+    sys.stderr.flush()
+
+
+def _import_targets() -> None:
+    """Import every target (firing the hook), so each family reports what it did here."""
+    import _ta_compat_bootstrap
+
+    _ta_compat_bootstrap.install()
+    for target in sorted({target for family in families.FAMILIES for target in family.targets}):
+        try:
+            import_module(target)
+        except Exception as exc:  # not installed, or broken: the table says so
+            state = State.NOT_INSTALLED if isinstance(exc, ModuleNotFoundError) else State.TARGET_BROKEN
+            for family in families.by_target(target):
+                if family.name not in _dispatch.OUTCOMES:
+                    _dispatch.OUTCOMES[family.name] = Outcome(state, target, "-", error=repr(exc))

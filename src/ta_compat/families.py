@@ -1,91 +1,151 @@
-"""The shim families: what each restores, on which module, and how it is switched off.
+"""The registry of shim families: each entry says everything about one family.
 
-A family is applied right after its target module executes (see ``_ta_compat_bootstrap``).
-Its shim function receives the target module, patches only what is missing or broken and
-returns the names it patched (an empty list: upstream works, nothing was needed).
-``TA_COMPAT_DISABLE=load,save`` turns single families off by these names.
+A family is applied right after one of its target modules executes (``_ta_compat_bootstrap``
+watches the targets; ``_dispatch`` applies the families). Its shim, named ``"module:function"``
+as wrapt names its patch targets and imported only when a target fires, receives the target
+module, patches only what is missing or broken and returns the names it patched (an empty list:
+upstream works, nothing was needed). Its probe, named the same way, is what ``ta-compat doctor``
+runs in a fresh interpreter with the family on and off: it raises where the family's job fails.
+
+Adding a family means one entry here, its shim module, and its targets in the bootstrap's
+``TARGETS`` (which the tests check against this registry). ``TA_COMPAT_DISABLE=load,save``
+turns single families off by these names.
 """
 
 from __future__ import annotations
 
+import pkgutil
+import sys
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Tuple
+
+__all__ = ["FAMILIES", "Family", "by_name", "by_target", "names"]
 
 
 @dataclass(frozen=True)
 class Family:
+    """One shim family."""
+
+    #: The name ``TA_COMPAT_DISABLE``, ``status`` and ``doctor`` use.
     name: str
+    #: Modules whose execution applies the family.
     targets: Tuple[str, ...]
-    shim: str  # "module:function", imported only when a target fires
-    legacy_names: str
+    #: ``"module:function"``: called with the executed target module, returns what it patched.
+    shim: str
+    #: ``"module:function"``: called with a scratch folder in a child interpreter; raises where
+    #: the family's job fails (an upstream error, or a result that differs from legacy).
+    probe: str
+    #: Modules the probe needs; a family without them is "not applicable" here.
+    requires: Tuple[str, ...]
+    #: Import name of the distribution whose ``__version__`` ``status`` shows for the family.
+    package: str
+    #: The legacy API the family restores, for ``status`` and the README.
+    restores: str
+    #: One line on what it does.
     summary: str
 
+    def version(self) -> str:
+        """The version of the family's package, as already imported (``"?"`` if it has none)."""
+        return str(getattr(sys.modules.get(self.package), "__version__", "?"))
 
-_TORCHAUDIO = ("torchaudio",)
-_PYANNOTE = ("pyannote.audio.core.model", "pyannote.audio.core.pipeline")
+    def apply(self, module: Any) -> Any:
+        """Run the shim on ``module`` (imports the shim module)."""
+        return pkgutil.resolve_name(self.shim)(module)
+
+    def run_probe(self, folder: str) -> None:
+        """Run the probe in this interpreter (imports the probe's module)."""
+        pkgutil.resolve_name(self.probe)(folder)
+
+
+def _torchaudio(name: str, shim: str, restores: str, summary: str) -> Family:
+    return Family(
+        name,
+        ("torchaudio",),
+        f"ta_compat.shims.torchaudio_api:{shim}",
+        f"ta_compat.probes:{name.replace('-', '_')}",
+        ("torchaudio",),
+        "torchaudio",
+        restores,
+        summary,
+    )
+
 
 FAMILIES: Tuple[Family, ...] = (
-    Family(
+    _torchaudio(
         "audiometadata",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_audiometadata",
+        "apply_audiometadata",
         "torchaudio.AudioMetaData",
         "the legacy info() result class (pyannote 3.3+ evaluates it at import)",
     ),
-    Family(
+    _torchaudio(
         "backends",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_backends",
+        "apply_backends",
         "torchaudio.list_audio_backends, get_audio_backend, set_audio_backend",
         'backend queries: ["soundfile"], None, no-op',
     ),
-    Family(
+    _torchaudio(
         "info",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_info",
+        "apply_info",
         "torchaudio.info",
         "metadata through soundfile, legacy bits_per_sample/encoding tables",
     ),
-    Family(
+    _torchaudio(
         "load",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_load",
+        "apply_load",
         "torchaudio.load",
         "soundfile decoding with legacy dtypes, layout and seeking crops (replaces the torchcodec route)",
     ),
-    Family(
+    _torchaudio(
         "save",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_save",
+        "apply_save",
         "torchaudio.save",
         "soundfile encoding with the legacy subtype table, atomic writes (replaces the torchcodec route)",
     ),
-    Family(
+    _torchaudio(
         "backend-module",
-        _TORCHAUDIO,
-        "ta_compat.shims.torchaudio_api:apply_backend_module",
+        "apply_backend_module",
         "torchaudio.backend.common, torchaudio.backend.soundfile_backend",
         "the legacy module paths (pyannote 3.1.1 imports AudioMetaData from torchaudio.backend.common)",
     ),
     Family(
         "checkpoints",
-        _PYANNOTE[:1],
+        ("pyannote.audio.core.model",),
         "ta_compat.shims.checkpoints:apply",
+        "ta_compat.probes:checkpoints",
+        ("torch", "pyannote.audio"),
+        "pyannote.audio",
         "Model.from_pretrained under torch.load(weights_only=True)",
         "allowlists the exact names pyannote checkpoints pickle (omegaconf's as inert stand-ins) while pyannote loads",
     ),
     Family(
         "hub",
-        _PYANNOTE,
+        ("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
         "ta_compat.shims.hub:apply",
+        "ta_compat.probes:hub",
+        ("pyannote.audio", "huggingface_hub"),
+        "pyannote.audio",
         "hf_hub_download(use_auth_token=) in pyannote's Model/Pipeline.from_pretrained",
         "passes pyannote's use_auth_token on as token, only where huggingface_hub >= 1.0 rejects it",
     ),
 )
 
-NAMES = tuple(family.name for family in FAMILIES)
+# The functions below read ``FAMILIES`` at each call, so a family added to it (a test's made-up
+# one, say) is picked up by dispatch, ``status``, ``doctor`` and the README table alike.
+
+
+def names() -> Tuple[str, ...]:
+    """Every family name, in registry order."""
+    return tuple(family.name for family in FAMILIES)
 
 
 def by_target(target: str) -> Tuple[Family, ...]:
-    """The families applied when ``target`` executes."""
+    """The families applied when ``target`` executes, in registry order."""
     return tuple(family for family in FAMILIES if target in family.targets)
+
+
+def by_name(name: str) -> Family:
+    """The family called ``name`` (``KeyError`` if there is none)."""
+    for family in FAMILIES:
+        if family.name == name:
+            return family
+    raise KeyError(name)

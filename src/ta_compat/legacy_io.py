@@ -5,79 +5,40 @@ Behaviour follows ``torchaudio/_backend/soundfile_backend.py`` and the dispatche
 same signatures, defaults, dtypes, ``(channels, frames)`` transposed views, slice semantics of
 ``frame_offset``/``num_frames``, tables and exception classes. The deliberate differences are
 listed in the README: no deprecation warnings unless ``TA_COMPAT_WARN=1``, and ``save`` to a path
-writes a temporary file beside the destination and renames it, so a failure never leaves a
-truncated file where a good one was.
+goes through ``ta_compat.atomic_save``, so a failure never leaves a truncated file where a good
+one was.
+
+The public API comes first, in legacy torchaudio's order; the legacy tables and the read and
+write paths follow.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
 import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, List, Optional, Tuple, Union
+
+from . import atomic_save, settings
 
 if TYPE_CHECKING:
     import torch
 
+__all__ = [
+    "AudioMetaData",
+    "LegacyAPIWarning",
+    "backend_info",
+    "backend_load",
+    "backend_save",
+    "get_audio_backend",
+    "info",
+    "list_audio_backends",
+    "load",
+    "save",
+    "set_audio_backend",
+    "warn_legacy",
+]
+
 _BACKEND = "soundfile"
-
-# soundfile subtype -> bits_per_sample (legacy ``_SUBTYPE_TO_BITS_PER_SAMPLE``).
-SUBTYPE_TO_BITS_PER_SAMPLE = {
-    "PCM_S8": 8,
-    "PCM_16": 16,
-    "PCM_24": 24,
-    "PCM_32": 32,
-    "PCM_U8": 8,
-    "FLOAT": 32,
-    "DOUBLE": 64,
-    "ULAW": 8,
-    "ALAW": 8,
-    "IMA_ADPCM": 0,
-    "MS_ADPCM": 0,
-    "GSM610": 0,
-    "VOX_ADPCM": 0,
-    "G721_32": 0,
-    "G723_24": 0,
-    "G723_40": 0,
-    "DWVW_12": 12,
-    "DWVW_16": 16,
-    "DWVW_24": 24,
-    "DWVW_N": 0,
-    "DPCM_8": 8,
-    "DPCM_16": 16,
-    "VORBIS": 0,
-    "ALAC_16": 16,
-    "ALAC_20": 20,
-    "ALAC_24": 24,
-    "ALAC_32": 32,
-}
-
-# soundfile subtype -> legacy ``encoding`` string (FLAC files are "FLAC" whatever the subtype).
-SUBTYPE_TO_ENCODING = {
-    "PCM_S8": "PCM_S",
-    "PCM_16": "PCM_S",
-    "PCM_24": "PCM_S",
-    "PCM_32": "PCM_S",
-    "PCM_U8": "PCM_U",
-    "FLOAT": "PCM_F",
-    "DOUBLE": "PCM_F",
-    "ULAW": "ULAW",
-    "ALAW": "ALAW",
-    "VORBIS": "VORBIS",
-}
-
-# WAV subtype -> numpy dtype read with ``normalize=False``.
-SUBTYPE_TO_DTYPE = {
-    "PCM_S8": "int8",
-    "PCM_U8": "uint8",
-    "PCM_16": "int16",
-    "PCM_32": "int32",
-    "FLOAT": "float32",
-    "DOUBLE": "float64",
-}
-
-_WARN_PORTING = os.environ.get("TA_COMPAT_WARN", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class LegacyAPIWarning(FutureWarning):
@@ -86,7 +47,7 @@ class LegacyAPIWarning(FutureWarning):
 
 def warn_legacy(name: str, replacement: str) -> None:
     """Tell users porting their code what replaces ``name`` (only with ``TA_COMPAT_WARN=1``)."""
-    if _WARN_PORTING:
+    if settings.warn_porting():
         warnings.warn(
             f"{name} is legacy torchaudio API restored by ta-compat; port to {replacement}.",
             LegacyAPIWarning,
@@ -126,74 +87,6 @@ class AudioMetaData:
 
 # Pickles name the class where legacy code finds it: ``torchaudio.AudioMetaData``.
 AudioMetaData.__module__ = "torchaudio"
-
-
-def soundfile_module() -> Any:
-    """The ``soundfile`` module, or None when it cannot be imported (legacy: no "soundfile" backend)."""
-    global _soundfile
-    if _soundfile is _UNSET:
-        try:
-            import soundfile
-        except Exception:
-            _soundfile = None
-        else:
-            _soundfile = soundfile
-    return _soundfile
-
-
-_UNSET = object()
-_soundfile: Any = _UNSET
-
-
-def list_audio_backends() -> List[str]:
-    """List available backends: ``["soundfile"]`` (empty if soundfile cannot be imported)."""
-    warn_legacy("torchaudio.list_audio_backends", "soundfile directly")
-    return [_BACKEND] if soundfile_module() is not None else []
-
-
-def get_audio_backend() -> None:
-    """No-op kept for the legacy dispatcher mode: returns None."""
-    warn_legacy("torchaudio.get_audio_backend", "nothing (remove the call)")
-    return None
-
-
-def set_audio_backend(backend: Optional[str]) -> None:
-    """No-op kept for the legacy dispatcher mode: accepts any name, returns None."""
-    warn_legacy("torchaudio.set_audio_backend", "nothing (remove the call)")
-
-
-def _soundfile_for(uri: Any, format: Optional[str], backend: Optional[str]) -> Any:
-    """The legacy dispatcher: validate ``backend=`` and return soundfile, with the legacy errors."""
-    soundfile = soundfile_module()
-    if backend is not None:
-        if backend != _BACKEND or soundfile is None:
-            available = [_BACKEND] if soundfile is not None else []
-            # Two arguments, as legacy torchaudio passed them (a stray comma made them a tuple).
-            raise ValueError(
-                f"Unsupported backend '{backend}' specified; ",
-                f"please select one of {available} instead.",
-            )
-    elif soundfile is None:
-        raise RuntimeError(f"Couldn't find appropriate backend to handle uri {uri} and format {format}.")
-    return soundfile
-
-
-def _bit_depth(subtype: str) -> int:
-    if subtype not in SUBTYPE_TO_BITS_PER_SAMPLE:
-        warnings.warn(
-            f"The {subtype} subtype is unknown to TorchAudio. As a result, the bits_per_sample "
-            "attribute will be set to 0. If you are seeing this warning, please "
-            "report by opening an issue on github (after checking for existing/closed ones). "
-            "You may otherwise ignore this warning.",
-            stacklevel=3,
-        )
-    return SUBTYPE_TO_BITS_PER_SAMPLE.get(subtype, 0)
-
-
-def _encoding(format: str, subtype: str) -> str:
-    if format == "FLAC":
-        return "FLAC"
-    return SUBTYPE_TO_ENCODING.get(subtype, "UNKNOWN")
 
 
 def info(
@@ -238,21 +131,238 @@ def load(
     """
     warn_legacy("torchaudio.load", "soundfile.read + torch.from_numpy")
     soundfile = _soundfile_for(uri, format, backend)
-    return _read(soundfile, uri, frame_offset, num_frames, normalize, channels_first)
+    return _read(
+        soundfile,
+        uri,
+        frame_offset=frame_offset,
+        num_frames=num_frames,
+        normalize=normalize,
+        channels_first=channels_first,
+    )
+
+
+def save(
+    uri: Union[BinaryIO, str, os.PathLike[str]],
+    src: torch.Tensor,
+    sample_rate: int,
+    channels_first: bool = True,
+    format: Optional[str] = None,
+    encoding: Optional[str] = None,
+    bits_per_sample: Optional[int] = None,
+    buffer_size: int = 4096,
+    backend: Optional[str] = None,
+    compression: Optional[Union[float, int]] = None,
+) -> None:
+    """Save audio data (legacy ``torchaudio.save``, soundfile backend).
+
+    The subtype follows the legacy table (extension of a path, or ``format`` for a file object;
+    ``encoding``; ``bits_per_sample``; the tensor's dtype). Every check runs before the
+    destination is touched; a path is written through a temporary file and an atomic rename.
+    """
+    warn_legacy("torchaudio.save", "soundfile.write")
+    _soundfile_for(uri, format, backend)
+    if compression:
+        raise ValueError("soundfile backend does not support argument `compression`.")
+    _write(
+        uri,
+        src,
+        sample_rate,
+        channels_first=channels_first,
+        compression=None,
+        format=format,
+        encoding=encoding,
+        bits_per_sample=bits_per_sample,
+    )
+
+
+def list_audio_backends() -> List[str]:
+    """List available backends: ``["soundfile"]`` (empty if soundfile cannot be imported)."""
+    warn_legacy("torchaudio.list_audio_backends", "soundfile directly")
+    return [_BACKEND] if _soundfile_module() is not None else []
+
+
+def get_audio_backend() -> None:
+    """No-op kept for the legacy dispatcher mode: returns None."""
+    warn_legacy("torchaudio.get_audio_backend", "nothing (remove the call)")
+    return None
+
+
+def set_audio_backend(backend: Optional[str]) -> None:
+    """No-op kept for the legacy dispatcher mode: accepts any name, returns None."""
+    warn_legacy("torchaudio.set_audio_backend", "nothing (remove the call)")
+
+
+def backend_load(
+    filepath: Any,
+    frame_offset: int = 0,
+    num_frames: int = -1,
+    normalize: bool = True,
+    channels_first: bool = True,
+    format: Optional[str] = None,
+) -> Tuple[torch.Tensor, int]:
+    """``torchaudio.backend.soundfile_backend.load`` (the backend-level signature)."""
+    return _read(
+        _soundfile_for(filepath, format, _BACKEND),
+        filepath,
+        frame_offset=frame_offset,
+        num_frames=num_frames,
+        normalize=normalize,
+        channels_first=channels_first,
+    )
+
+
+def backend_info(filepath: Any, format: Optional[str] = None) -> AudioMetaData:
+    """``torchaudio.backend.soundfile_backend.info`` (the backend-level signature)."""
+    return info(filepath, format, backend=_BACKEND)
+
+
+def backend_save(
+    filepath: Any,
+    src: torch.Tensor,
+    sample_rate: int,
+    channels_first: bool = True,
+    compression: Optional[float] = None,
+    format: Optional[str] = None,
+    encoding: Optional[str] = None,
+    bits_per_sample: Optional[int] = None,
+) -> None:
+    """``torchaudio.backend.soundfile_backend.save`` (the backend-level signature)."""
+    _soundfile_for(filepath, format, _BACKEND)
+    _write(
+        filepath,
+        src,
+        sample_rate,
+        channels_first=channels_first,
+        compression=compression,
+        format=format,
+        encoding=encoding,
+        bits_per_sample=bits_per_sample,
+    )
+
+
+# --- private: the legacy dispatcher, tables, read and write paths ------------------------------
+
+
+def _soundfile_module() -> Any:
+    """The ``soundfile`` module, or None when it cannot be imported (legacy: no "soundfile" backend)."""
+    global _soundfile
+    if _soundfile is _UNSET:
+        try:
+            import soundfile
+        except Exception:
+            _soundfile = None
+        else:
+            _soundfile = soundfile
+    return _soundfile
+
+
+_UNSET = object()
+_soundfile: Any = _UNSET
+
+
+def _soundfile_for(uri: Any, format: Optional[str], backend: Optional[str]) -> Any:
+    """The legacy dispatcher: validate ``backend=`` and return soundfile, with the legacy errors."""
+    soundfile = _soundfile_module()
+    if backend is not None:
+        if backend != _BACKEND or soundfile is None:
+            available = [_BACKEND] if soundfile is not None else []
+            # Two arguments, as legacy torchaudio passed them (a stray comma made them a tuple).
+            raise ValueError(
+                f"Unsupported backend '{backend}' specified; ",
+                f"please select one of {available} instead.",
+            )
+    elif soundfile is None:
+        raise RuntimeError(f"Couldn't find appropriate backend to handle uri {uri} and format {format}.")
+    return soundfile
+
+
+def _bit_depth(subtype: str) -> int:
+    if subtype not in _SUBTYPE_TO_BITS_PER_SAMPLE:
+        warnings.warn(
+            f"The {subtype} subtype is unknown to TorchAudio. As a result, the bits_per_sample "
+            "attribute will be set to 0. If you are seeing this warning, please "
+            "report by opening an issue on github (after checking for existing/closed ones). "
+            "You may otherwise ignore this warning.",
+            stacklevel=3,
+        )
+    return _SUBTYPE_TO_BITS_PER_SAMPLE.get(subtype, 0)
+
+
+def _encoding(format: str, subtype: str) -> str:
+    if format == "FLAC":
+        return "FLAC"
+    return _SUBTYPE_TO_ENCODING.get(subtype, "UNKNOWN")
+
+
+# soundfile subtype -> bits_per_sample (legacy ``_SUBTYPE_TO_BITS_PER_SAMPLE``).
+_SUBTYPE_TO_BITS_PER_SAMPLE = {
+    "PCM_S8": 8,
+    "PCM_16": 16,
+    "PCM_24": 24,
+    "PCM_32": 32,
+    "PCM_U8": 8,
+    "FLOAT": 32,
+    "DOUBLE": 64,
+    "ULAW": 8,
+    "ALAW": 8,
+    "IMA_ADPCM": 0,
+    "MS_ADPCM": 0,
+    "GSM610": 0,
+    "VOX_ADPCM": 0,
+    "G721_32": 0,
+    "G723_24": 0,
+    "G723_40": 0,
+    "DWVW_12": 12,
+    "DWVW_16": 16,
+    "DWVW_24": 24,
+    "DWVW_N": 0,
+    "DPCM_8": 8,
+    "DPCM_16": 16,
+    "VORBIS": 0,
+    "ALAC_16": 16,
+    "ALAC_20": 20,
+    "ALAC_24": 24,
+    "ALAC_32": 32,
+}
+
+# soundfile subtype -> legacy ``encoding`` string (FLAC files are "FLAC" whatever the subtype).
+_SUBTYPE_TO_ENCODING = {
+    "PCM_S8": "PCM_S",
+    "PCM_16": "PCM_S",
+    "PCM_24": "PCM_S",
+    "PCM_32": "PCM_S",
+    "PCM_U8": "PCM_U",
+    "FLOAT": "PCM_F",
+    "DOUBLE": "PCM_F",
+    "ULAW": "ULAW",
+    "ALAW": "ALAW",
+    "VORBIS": "VORBIS",
+}
+
+# WAV subtype -> numpy dtype read with ``normalize=False``.
+_SUBTYPE_TO_DTYPE = {
+    "PCM_S8": "int8",
+    "PCM_U8": "uint8",
+    "PCM_16": "int16",
+    "PCM_32": "int32",
+    "FLOAT": "float32",
+    "DOUBLE": "float64",
+}
 
 
 def _read(
-    soundfile: Any, uri: Any, frame_offset: int, num_frames: int, normalize: bool, channels_first: bool
+    soundfile: Any, uri: Any, *, frame_offset: int, num_frames: int, normalize: bool, channels_first: bool
 ) -> Tuple[torch.Tensor, int]:
+    """The legacy soundfile backend's ``load``: seek, read, wrap as a tensor (a transposed view)."""
     import torch
 
     with soundfile.SoundFile(uri, "r") as file_:
         if file_.format != "WAV" or normalize:
             dtype = "float32"
-        elif file_.subtype not in SUBTYPE_TO_DTYPE:
+        elif file_.subtype not in _SUBTYPE_TO_DTYPE:
             raise ValueError(f"Unsupported subtype: {file_.subtype}")
         else:
-            dtype = SUBTYPE_TO_DTYPE[file_.subtype]
+            dtype = _SUBTYPE_TO_DTYPE[file_.subtype]
         frames = file_._prepare_read(frame_offset, None, num_frames)
         try:
             waveform = file_.read(frames, dtype, always_2d=True)
@@ -289,35 +399,11 @@ def _read_blocks(file_: Any, frames: int, dtype: str) -> Any:
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
-def save(
-    uri: Union[BinaryIO, str, os.PathLike[str]],
-    src: torch.Tensor,
-    sample_rate: int,
-    channels_first: bool = True,
-    format: Optional[str] = None,
-    encoding: Optional[str] = None,
-    bits_per_sample: Optional[int] = None,
-    buffer_size: int = 4096,
-    backend: Optional[str] = None,
-    compression: Optional[Union[float, int]] = None,
-) -> None:
-    """Save audio data (legacy ``torchaudio.save``, soundfile backend).
-
-    The subtype follows the legacy table (extension of a path, or ``format`` for a file object;
-    ``encoding``; ``bits_per_sample``; the tensor's dtype). Every check runs before the
-    destination is touched; a path is written through a temporary file and an atomic rename.
-    """
-    warn_legacy("torchaudio.save", "soundfile.write")
-    _soundfile_for(uri, format, backend)
-    if compression:
-        raise ValueError("soundfile backend does not support argument `compression`.")
-    _write(uri, src, sample_rate, channels_first, None, format, encoding, bits_per_sample)
-
-
 def _write(
     filepath: Any,
     src: torch.Tensor,
     sample_rate: int,
+    *,
     channels_first: bool,
     compression: Optional[float],
     format: Optional[str],
@@ -327,7 +413,7 @@ def _write(
     """The legacy backend-level ``save`` (its checks and their order), then a safe write."""
     import numpy as np
 
-    soundfile = soundfile_module()
+    soundfile = _soundfile_module()
     if src.ndim != 2:
         raise ValueError(f"Expected 2D Tensor, got {src.ndim}D.")
     if compression is not None:
@@ -366,87 +452,7 @@ def _write(
     if hasattr(filepath, "write"):
         soundfile.write(file=filepath, data=data, samplerate=sample_rate, subtype=subtype, format=format)
     else:
-        _write_path_atomically(soundfile, filepath, data, sample_rate, subtype, format)
-
-
-def _write_path_atomically(soundfile: Any, path: Any, data: Any, sample_rate: int, subtype: str, format: Any) -> None:
-    """Write to a temporary file beside ``path`` and rename it over ``path``.
-
-    A failure or an interruption leaves ``path`` as it was. Non-regular destinations (a device,
-    a FIFO) and directories where no temporary file can be created are written directly, as
-    legacy torchaudio did.
-    """
-    if format is None:
-        # soundfile takes the format from the name: the caller's, not the temporary file's or
-        # a symlink target's (and a bad extension fails naming the caller's path, as legacy).
-        format = _format_from_name(soundfile, path)
-    original, path = path, os.fspath(path)
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    target = os.path.realpath(path) if os.path.islink(path) else path
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
-        regular = mode is None or os.path.isfile(target)
-    except OSError:
-        mode, regular = None, True
-    tmp = _create_temporary_beside(target) if regular else None
-    if tmp is None:
-        soundfile.write(file=original, data=data, samplerate=sample_rate, subtype=subtype, format=format)
-        return
-    try:
-        soundfile.write(file=tmp, data=data, samplerate=sample_rate, subtype=subtype, format=format)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        renamed = _name_the_destination(exc, tmp, original)
-        if renamed is not None:
-            raise renamed.with_traceback(exc.__traceback__) from None
-        raise
-
-
-def _name_the_destination(exc: BaseException, tmp: str, original: Any) -> Optional[BaseException]:
-    """The soundfile error ``exc`` as legacy raised it: naming the caller's path, not ``tmp``."""
-    prefix = getattr(exc, "prefix", None)
-    code = getattr(exc, "code", None)
-    if not isinstance(prefix, str) or repr(tmp) not in prefix or not isinstance(exc, RuntimeError):
-        return None
-    error_class: Any = type(exc)
-    try:
-        renamed: BaseException = error_class(code, prefix=prefix.replace(repr(tmp), repr(original)))
-        return renamed
-    except Exception:
-        return None
-
-
-def _format_from_name(soundfile: Any, path: Any) -> str:
-    """The format soundfile derives from a file name (``soundfile._get_format_from_filename``)."""
-    tail: Any = os.path.splitext(path)[-1][1:]
-    extension = tail.decode("utf-8", "replace") if isinstance(tail, bytes) else str(tail)
-    known = getattr(soundfile, "_formats", None) or soundfile.available_formats()
-    if extension.upper() not in known:
-        raise TypeError(f"No format specified and unable to get format from file extension: {path!r}")
-    return extension
-
-
-def _create_temporary_beside(path: str) -> Optional[str]:
-    """Create an empty file next to ``path`` with the same extension (soundfile reads the format
-    from it) and the permissions a new file would get; None if the directory refuses it."""
-    directory, name = os.path.split(path)
-    stem, dot, extension = name.rpartition(".")
-    suffix = dot + extension if dot else ""
-    for _ in range(100):
-        candidate = os.path.join(directory, f".{stem or name}.ta-compat-{os.urandom(4).hex()}{suffix}")
-        try:
-            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        except OSError:
-            return None
-        return candidate
-    return None
+        atomic_save.write(soundfile, filepath, data, samplerate=sample_rate, subtype=subtype, format=format)
 
 
 def _subtype(dtype: torch.dtype, format: str, encoding: Optional[str], bits_per_sample: Optional[int]) -> str:
@@ -535,37 +541,3 @@ def _subtype_for_sphere(encoding: Optional[str], bits_per_sample: Optional[int])
     if encoding == "ALAW":
         return "ALAW"
     raise ValueError(f"sph does not support {encoding}.")
-
-
-def backend_load(
-    filepath: Any,
-    frame_offset: int = 0,
-    num_frames: int = -1,
-    normalize: bool = True,
-    channels_first: bool = True,
-    format: Optional[str] = None,
-) -> Tuple[torch.Tensor, int]:
-    """``torchaudio.backend.soundfile_backend.load`` (the backend-level signature)."""
-    return _read(
-        _soundfile_for(filepath, format, _BACKEND), filepath, frame_offset, num_frames, normalize, channels_first
-    )
-
-
-def backend_info(filepath: Any, format: Optional[str] = None) -> AudioMetaData:
-    """``torchaudio.backend.soundfile_backend.info`` (the backend-level signature)."""
-    return info(filepath, format, backend=_BACKEND)
-
-
-def backend_save(
-    filepath: Any,
-    src: torch.Tensor,
-    sample_rate: int,
-    channels_first: bool = True,
-    compression: Optional[float] = None,
-    format: Optional[str] = None,
-    encoding: Optional[str] = None,
-    bits_per_sample: Optional[int] = None,
-) -> None:
-    """``torchaudio.backend.soundfile_backend.save`` (the backend-level signature)."""
-    _soundfile_for(filepath, format, _BACKEND)
-    _write(filepath, src, sample_rate, channels_first, compression, format, encoding, bits_per_sample)

@@ -30,8 +30,7 @@ import threading
 from importlib import import_module
 from typing import Any, List, Optional, Set
 
-_MARK = "__ta_compat__"
-
+from ..marker import is_ours, mark
 
 # --- inert stand-ins for the omegaconf classes of hydra-era checkpoints -------------------------
 
@@ -223,7 +222,7 @@ def apply(model_module: Any) -> List[str]:
     model_class = model_module.Model
     current = model_class.__dict__.get("from_pretrained")
     original = getattr(current, "__func__", None)
-    if original is None or getattr(original, _MARK, False) or not weights_only_by_default(torch):
+    if original is None or is_ours(original) or not weights_only_by_default(torch):
         return []
     if _major_version(sys.modules.get("pyannote.audio")) >= 4:
         return []  # pyannote 4 loads its checkpoints with weights_only=False itself
@@ -233,6 +232,5 @@ def apply(model_module: Any) -> List[str]:
         with pyannote_loading():
             return original(cls, *args, **kwargs)
 
-    setattr(from_pretrained, _MARK, True)
-    model_class.from_pretrained = classmethod(from_pretrained)
+    model_class.from_pretrained = classmethod(mark(from_pretrained))
     return [f"{model_module.__name__}.Model.from_pretrained"]

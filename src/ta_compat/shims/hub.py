@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Dict, List
 
-_MARK = "__ta_compat__"
+from ..marker import is_ours, mark
 
 #: The probe's arguments: a valid repo id, an invalid repo type. huggingface_hub 0.x maps
 #: ``use_auth_token`` and then raises ``ValueError("Invalid repo type ...")`` before any I/O;
@@ -54,15 +54,14 @@ def token_for_use_auth_token(download: Callable[..., Any]) -> Callable[..., Any]
                 kwargs["token"] = use_auth_token
         return download(*args, **kwargs)
 
-    setattr(hf_hub_download, _MARK, True)
-    return hf_hub_download
+    return mark(hf_hub_download)
 
 
 def apply(module: Any) -> List[str]:
     """Rebind ``module.hf_hub_download`` (pyannote's own import of it) where the Hub rejects
     ``use_auth_token``; returns what was patched (nothing on huggingface_hub 0.x)."""
     download = getattr(module, "hf_hub_download", None)
-    if not callable(download) or getattr(download, _MARK, False):
+    if not callable(download) or is_ours(download):
         return []
     if not rejects_use_auth_token(download):
         return []

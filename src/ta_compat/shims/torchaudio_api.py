@@ -11,16 +11,11 @@ import types
 from typing import Any, Callable, List
 
 from .. import legacy_io
-
-_MARK = "__ta_compat__"
+from ..marker import is_ours, mark
 
 
 def _legacy_dispatcher_present(torchaudio: Any) -> bool:
     return "torchaudio._backend" in sys.modules or hasattr(torchaudio, "_backend")
-
-
-def _ours(obj: Any) -> bool:
-    return getattr(obj, _MARK, False) is True
 
 
 def _fill(torchaudio: Any, name: str, value: Any) -> List[str]:
@@ -34,17 +29,12 @@ def _fill(torchaudio: Any, name: str, value: Any) -> List[str]:
 def _replace_torchcodec_route(torchaudio: Any, name: str, value: Callable[..., Any]) -> List[str]:
     """Replace ``torchaudio.<name>`` unless it is the legacy dispatcher's (or already ours)."""
     current = getattr(torchaudio, name, None)
-    if _ours(current) or (current is not None and _legacy_dispatcher_present(torchaudio)):
+    if is_ours(current) or (current is not None and _legacy_dispatcher_present(torchaudio)):
         return []
     setattr(torchaudio, name, value)
     if hasattr(torchaudio, "__all__") and name not in torchaudio.__all__:
         torchaudio.__all__.append(name)
     return [f"torchaudio.{name}"]
-
-
-def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
-    setattr(function, _MARK, True)
-    return function
 
 
 for _function in (
@@ -55,7 +45,7 @@ for _function in (
     legacy_io.get_audio_backend,
     legacy_io.set_audio_backend,
 ):
-    _mark(_function)
+    mark(_function)
 
 
 def apply_audiometadata(torchaudio: Any) -> List[str]:
@@ -106,7 +96,7 @@ def apply_backend_module(torchaudio: Any) -> List[str]:
     soundfile_backend.info = legacy_io.backend_info  # type: ignore[attr-defined]
     soundfile_backend.save = legacy_io.backend_save  # type: ignore[attr-defined]
     for module in (backend, common, soundfile_backend):
-        setattr(module, _MARK, True)
+        mark(module)
         sys.modules[module.__name__] = module
     backend.common = common  # type: ignore[attr-defined]
     backend.soundfile_backend = soundfile_backend  # type: ignore[attr-defined]
