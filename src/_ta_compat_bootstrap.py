@@ -9,8 +9,11 @@ The finder waits for a target module (``torchaudio``, pyannote's model module) t
 only then imports ``ta_compat`` to apply the shims for it. Heavy libraries are never imported.
 
 For a target, ``find_spec`` hands over to ``_ta_compat_hook`` (installed beside this module),
-which wraps the real loader; the start-up module itself stays this small. ``install()`` is a
-permanent public contract: ``.pth`` and ``.start`` files of every installed version call it.
+which wraps the real loader; the start-up module itself stays this small. The finder also answers
+for ta-compat's own modules, with the copies installed beside it: a ``_ta_compat_hook.py`` or a
+``ta_compat/`` folder in the script's directory or the working directory (which come first on
+``sys.path``) never runs in their place. ``install()`` is a permanent public contract: ``.pth``
+and ``.start`` files of every installed version call it; ``uninstall()`` takes the finder out.
 """
 
 import sys
@@ -23,6 +26,12 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
 
 #: Modules whose execution triggers shims; ``ta_compat.families`` maps them to shim families.
 TARGETS = frozenset({"torchaudio", "pyannote.audio.core.model", "pyannote.audio.core.pipeline"})
+
+#: ta-compat's own top-level modules, always imported from where this module is installed.
+OWN = frozenset({"_ta_compat_hook", "ta_compat"})
+
+#: Every name ``find_spec`` answers for; one set lookup per import is all other modules pay.
+_WATCHED = TARGETS | OWN
 
 #: ``TA_COMPAT_DISABLE`` values that turn every shim off (a comma list names single families).
 _ALL_OFF = frozenset({"1", "true", "yes", "on", "all", "*"})
@@ -40,17 +49,53 @@ def find_spec(
 ) -> "Optional[ModuleSpec]":
     """The meta path finder protocol, served by this module itself (see ``install``).
 
-    None at once for every module but the targets; for a target, ``_ta_compat_hook`` finds the
-    real spec and wraps its loader. If the hook cannot be imported (``sys.path`` rewritten since
-    start-up, as pip's build isolation does), the import goes on unhooked.
+    None at once for every module but the watched ones. For a target, ``_ta_compat_hook`` finds
+    the real spec and wraps its loader; for ta-compat's own modules, the installed copy. If the
+    hook cannot be imported, the import goes on unhooked, with one warning.
     """
-    if fullname not in TARGETS:
+    if fullname not in _WATCHED:
         return None
+    if fullname in OWN:
+        return _installed_spec(fullname)
     try:
         import _ta_compat_hook
-    except Exception:
+    except ModuleNotFoundError as exc:
+        if exc.name != "_ta_compat_hook":
+            _warn_once(f"ta-compat: the shims are off: the installed import hook cannot be imported: {exc!r}")
+        return None  # not on sys.path any more (pip's build isolation rewrites it): nothing to do
+    except Exception as exc:
+        _warn_once(f"ta-compat: the shims are off: the installed import hook cannot be imported: {exc!r}")
         return None
     return _ta_compat_hook.find_spec(fullname, path, target)
+
+
+def _installed_spec(fullname: str) -> "Optional[ModuleSpec]":
+    """The spec of one of ta-compat's own modules where it is installed: beside this module (a
+    wheel install), else on ``sys.path`` past the script's or working directory (an editable
+    install). None when the folder was taken off ``sys.path`` (pip's build isolation does so)."""
+    import os
+
+    try:
+        path_finder = sys.modules["_frozen_importlib_external"].PathFinder  # importlib.machinery's
+        here = os.path.dirname(os.path.abspath(__file__))
+        entries = [entry for entry in sys.path if isinstance(entry, str)]
+        if any(os.path.abspath(entry or ".") == here for entry in entries):
+            spec = path_finder.find_spec(fullname, [here])
+            if spec is not None or fullname != "ta_compat":
+                return spec
+        return path_finder.find_spec(fullname, [entry for entry in entries if not _shadowing(entry, here)])
+    except Exception:
+        return None
+
+
+def _shadowing(entry: str, here: str) -> bool:
+    """Whether ``entry`` is the first ``sys.path`` entry that Python puts before site-packages:
+    the script's or the working directory (absent under ``-P``/``PYTHONSAFEPATH``)."""
+    import os
+
+    if getattr(sys.flags, "safe_path", False) or entry != sys.path[0]:
+        return False
+    return os.path.abspath(entry or ".") != here
 
 
 def _package_findable() -> bool:
@@ -68,6 +113,24 @@ def _package_findable() -> bool:
 
 
 _reported = False
+_warned = False
+
+
+def _warn_once(message: str) -> None:
+    """One ``RuntimeWarning`` per process for a hook that cannot work (printed under ``-W error``)."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    try:
+        import warnings
+
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    except Exception:
+        try:  # noqa: SIM105  (contextlib is not loaded at start-up)
+            sys.stderr.write(message + "\n")
+        except Exception:
+            pass
 
 
 def install() -> None:
@@ -91,3 +154,14 @@ def install() -> None:
             _ta_compat_hook.fire_imported()
     except Exception:
         pass
+
+
+def uninstall() -> None:
+    """Take the finder off ``sys.meta_path`` and forget what was shimmed (what is patched stays)."""
+    global _reported, _warned
+    this = sys.modules[__name__]
+    sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not this]
+    _reported = _warned = False
+    hook = sys.modules.get("_ta_compat_hook")
+    if hook is not None:
+        hook.reset()

@@ -4,9 +4,10 @@ Kept out of the start-up module so that a bare interpreter start builds none of 
 the ``ta_compat`` package so that a lookup alone (``importlib.util.find_spec``) imports nothing
 more than this: installed beside the bootstrap, stdlib ``sys`` only. For a target it asks the
 finders behind the bootstrap for the real spec (never ``importlib.util.find_spec``, which would
-re-enter the import system and can deadlock) and wraps ``exec_module`` on that spec's own loader
-instance, guarded by module name, so ``__loader__``, ``isinstance`` checks and
-``importlib.resources`` see the real loader. Like the bootstrap, it never raises into an import.
+re-enter the import system and can deadlock) and replaces ``exec_module`` on that spec's own
+loader instance with a ``ShimmingExec``, guarded by module name, so ``__loader__``,
+``isinstance`` checks and ``importlib.resources`` see the real loader. Like the bootstrap, it
+never raises into an import.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[Mod
                 if spec is not None:
                     break
         if spec is not None and spec.loader is not None:
-            _wrap_loader(spec.loader, fullname)
+            ShimmingExec.wrap(spec.loader, fullname)
     except Exception:  # the import proceeds unhooked rather than fail
         pass
     return spec
@@ -43,71 +44,95 @@ def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[Mod
 _ABSENT = object()
 
 
-def _wrap_loader(loader: Any, fullname: str) -> None:
-    """Run the shims right after ``loader`` executes ``fullname``; restore the loader after.
+class ShimmingExec:
+    """Stands in for ``loader.exec_module`` (an instance attribute) until ``target`` executes.
 
-    A loader can be shared by many modules (``zipimport`` serves a whole zip with one
-    instance), so the wrapper passes every other module through untouched and stays until
-    ``fullname`` itself executes. A loader already carrying a wrapper for ``fullname`` is left
-    alone: an ``importlib.util.find_spec`` probe before the import would otherwise fire twice.
+    It runs the families' preparations just before the target's code executes and their shims
+    right after, then puts back what it replaced. A loader can be shared by many modules
+    (``zipimport`` serves a whole zip with one instance), so every other module passes through
+    untouched. Other hooks may wrap the same method before or after us; ``shadowed`` is what
+    this one replaced, and finished wrappers are skipped when restoring. The model is wrapt's
+    ``_ImportHookChainedLoader`` (``wrapt/importer.py``), which wraps by name the same way.
     """
-    own = vars(loader) if hasattr(loader, "__dict__") else None
-    if own is None:
-        return
-    method = "exec_module" if hasattr(loader, "exec_module") else "load_module"  # 3.9 zipimport
-    link = own.get(method)
-    while link is not None:
-        if getattr(link, "_ta_compat_target", None) == fullname:
-            return
-        link = getattr(link, "_ta_compat_next", None)
-    shadowed = own.get(method, _ABSENT)  # another hook's instance attribute, restored after
-    original = getattr(loader, method)
 
-    # Not measurable: the code object is renamed below, so coverage cannot tell its lines are
-    # ours. Every test of the hook runs it (and asserts what it does).
-    def run(arg: Any) -> Any:  # pragma: no cover
-        name = arg if method == "load_module" else getattr(arg, "__name__", None)
-        if name != fullname:
-            return original(arg)
+    __slots__ = ("done", "loader", "method", "original", "shadowed", "target")
+
+    def __init__(self, loader: Any, method: str, target: str) -> None:
+        own = vars(loader)
+        self.loader = loader
+        self.method = method  # "exec_module", or "load_module" for Python 3.9's zipimport
+        self.target = target
+        self.original = getattr(loader, method)
+        self.shadowed = own.get(method, _ABSENT)  # another hook's instance attribute, restored after
+        self.done = False
+
+    @classmethod
+    def wrap(cls, loader: Any, target: str) -> None:
+        """Wrap ``loader`` for ``target``, unless it cannot be (no instance ``__dict__``) or is
+        already: an ``importlib.util.find_spec`` probe before the import would otherwise fire twice."""
+        if not hasattr(loader, "__dict__"):
+            return
+        method = "exec_module" if hasattr(loader, "exec_module") else "load_module"
+        link = vars(loader).get(method)
+        while isinstance(link, cls):
+            if link.target == target and not link.done:
+                return
+            link = link.original
+        setattr(loader, method, cls(loader, method, target))
+
+    def __call__(self, arg: Any) -> Any:  # pragma: no cover  (renamed below: coverage cannot see it)
+        name = arg if self.method == "load_module" else getattr(arg, "__name__", None)
+        if name != self.target:
+            return self.original(arg)
+        if self.method == "exec_module":
+            fire(self.target, arg, before=True)
         try:
-            result = original(arg)
+            result = self.original(arg)
         finally:
-            run._ta_compat_done = True  # type: ignore[attr-defined]
-            if vars(loader).get(method) is run:
-                restore = shadowed  # skipping wrappers that finished while this one was on top
-                while getattr(restore, "_ta_compat_done", False):
-                    restore = restore._ta_compat_shadowed
-                if restore is _ABSENT:
-                    delattr(loader, method)
-                else:
-                    setattr(loader, method, restore)
-        fire(fullname, result if method == "load_module" else arg)
+            self.done = True
+            self._restore()
+        fire(self.target, result if self.method == "load_module" else arg)
         return result
 
-    run.__dict__.update(_ta_compat_target=fullname, _ta_compat_next=original, _ta_compat_shadowed=shadowed)
-    # An error raised by the target keeps its exact traceback: CPython trims the import
-    # machinery's frames from it, and this names the wrapper's frame as part of it.
-    run.__code__ = run.__code__.replace(co_filename="<frozen importlib._bootstrap>")
-    setattr(loader, method, run)
+    def _restore(self) -> None:
+        """Put back what this wrapper replaced, skipping wrappers that finished meanwhile."""
+        if vars(self.loader).get(self.method) is not self:
+            return  # wrapped again on top of us; that wrapper restores past us when it finishes
+        restore = self.shadowed
+        while isinstance(restore, ShimmingExec) and restore.done:
+            restore = restore.shadowed
+        if restore is _ABSENT:
+            delattr(self.loader, self.method)
+        else:
+            setattr(self.loader, self.method, restore)
+
+
+# An error raised by the target keeps its exact traceback: CPython trims the import machinery's
+# frames from it, and this names the wrapper's frame as part of that machinery.
+ShimmingExec.__call__.__code__ = ShimmingExec.__call__.__code__.replace(co_filename="<frozen importlib._bootstrap>")
 
 
 #: Target name -> the module object its shims were last applied to (``fire_imported`` skips those).
 _fired: Dict[str, ModuleType] = {}
 
 
-def fire(fullname: str, module: ModuleType) -> None:
-    """Apply the shims of ``fullname``; any failure becomes a warning, never a failed import."""
+def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
+    """Apply the families of ``fullname`` (``before``: their preparations, as it starts to execute);
+    any failure becomes a warning, never a failed import."""
     try:
         if _ta_compat_bootstrap.disabled_all():
             return
         try:
-            from ta_compat import _dispatch
+            from ta_compat import _dispatch as dispatch
         except ImportError as exc:
             if (exc.name or "").split(".")[0] == "ta_compat":
                 return  # gone (reported at start-up), or sys.path rewritten since (pip's build isolation)
             raise
+        if before:
+            dispatch.prepare_target(fullname, module)
+            return
         _fired[fullname] = module
-        _dispatch.apply_target(fullname, module)
+        dispatch.apply_target(fullname, module)
     except Exception as exc:
         warn(f"ta-compat: shims for {fullname!r} failed and were skipped: {exc!r}")
 
@@ -121,6 +146,11 @@ def fire_imported() -> None:
         spec = getattr(module, "__spec__", None)
         if not getattr(spec, "_initializing", False):  # half-initialised: cannot be shimmed now
             fire(name, module)
+
+
+def reset() -> None:
+    """Forget which targets were shimmed (``_ta_compat_bootstrap.uninstall`` calls it)."""
+    _fired.clear()
 
 
 def warn(message: str) -> None:

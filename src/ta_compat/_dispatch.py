@@ -10,7 +10,7 @@ import enum
 import logging
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List, Set
 
 import _ta_compat_hook
 
@@ -46,8 +46,26 @@ class Outcome:
 
 OUTCOMES: Dict[str, Outcome] = {}
 
+#: Family name -> what its preparation patched as the target started to execute, until the
+#: target has executed and ``apply_target`` records the family's outcome.
+_prepared: Dict[str, List[str]] = {}
+
 #: Unknown ``TA_COMPAT_DISABLE`` values already warned about (once per process each).
-_warned_unknown: set = set()
+_warned_unknown: Set[str] = set()
+
+
+def prepare_target(target: str, module: Any) -> None:
+    """Run the preparations of ``target``'s enabled families as ``module`` starts to execute."""
+    disabled = settings.disabled_families(families.names())
+    failed: Dict[str, List[str]] = {}
+    for family in families.by_target(target):
+        if family.prepare is None or family.name in disabled:
+            continue
+        try:
+            _prepared[family.name] = family.prepare_module(module)
+        except Exception as exc:
+            failed.setdefault(repr(exc), []).append(family.name)
+    _warn_failed(target, failed)
 
 
 def apply_target(target: str, module: Any) -> None:
@@ -58,22 +76,28 @@ def apply_target(target: str, module: Any) -> None:
     failed: Dict[str, List[str]] = {}  # error -> families, so one broken shim module warns once
     for family in families.by_target(target):
         version = family.version()
+        prepared = _prepared.pop(family.name, [])
         if family.name in disabled:
             OUTCOMES[family.name] = Outcome(State.DISABLED, target, version)
             continue
         try:
-            patched = list(family.apply(module))
+            patched = prepared + [name for name in family.apply(module) if name not in prepared]
         except Exception as exc:
             OUTCOMES[family.name] = Outcome(State.FAILED, target, version, error=repr(exc))
             failed.setdefault(repr(exc), []).append(family.name)
             continue
         _record(family.name, target, version, patched)
+    _warn_failed(target, failed)
+    if settings.debug():
+        _debug_report(target)
+
+
+def _warn_failed(target: str, failed: Dict[str, List[str]]) -> None:
+    """One warning for all the families of ``target`` that failed, grouped by error."""
     if failed:
         details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
         version = str(getattr(sys.modules.get(target.split(".")[0]), "__version__", "?"))
         _ta_compat_hook.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
-    if settings.debug():
-        _debug_report(target)
 
 
 def _record(name: str, target: str, version: str, patched: List[str]) -> None:
@@ -88,13 +112,14 @@ def _record(name: str, target: str, version: str, patched: List[str]) -> None:
     OUTCOMES[name] = Outcome(State.APPLIED if patched else State.NOT_NEEDED, target, version, patched)
 
 
-def _warn_unknown(unknown: Any, known: Any) -> None:
+def _warn_unknown(unknown: Iterable[str], known: Iterable[str]) -> None:
     """One warning per unknown ``TA_COMPAT_DISABLE`` name, naming the valid ones."""
     new = sorted(set(unknown) - _warned_unknown)
     if new:
         _warned_unknown.update(new)
+        shown = ", ".join(ascii(name[:40]) for name in new[:5]) + (", ..." if len(new) > 5 else "")
         _ta_compat_hook.warn(
-            f"ta-compat: TA_COMPAT_DISABLE names no family {', '.join(map(repr, new))}; "
+            f"ta-compat: TA_COMPAT_DISABLE names no family {shown}; "
             f"the families are {', '.join(known)} (comma-separated), or 1 for all"
         )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pkgutil
 import sys
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Any, List, Optional, Tuple
 
 __all__ = ["FAMILIES", "Family", "by_name", "by_target", "names"]
 
@@ -43,14 +43,21 @@ class Family:
     restores: str
     #: One line on what it does.
     summary: str
+    #: ``"module:function"``, optional: called with the target module just before its code
+    #: executes (for what the target's own body needs at import time); returns what it patched.
+    prepare: Optional[str] = None
 
     def version(self) -> str:
         """The version of the family's package, as already imported (``"?"`` if it has none)."""
         return str(getattr(sys.modules.get(self.package), "__version__", "?"))
 
-    def apply(self, module: Any) -> Any:
-        """Run the shim on ``module`` (imports the shim module)."""
-        return pkgutil.resolve_name(self.shim)(module)
+    def apply(self, module: Any) -> List[str]:
+        """Run the shim on the executed ``module`` (imports the shim module)."""
+        return list(pkgutil.resolve_name(self.shim)(module))
+
+    def prepare_module(self, module: Any) -> List[str]:
+        """Run the preparation, if any, on ``module`` before it executes."""
+        return list(pkgutil.resolve_name(self.prepare)(module)) if self.prepare else []
 
     def run_probe(self, folder: str) -> None:
         """Run the probe in this interpreter (imports the probe's module)."""
