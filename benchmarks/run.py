@@ -4,7 +4,7 @@ Run it with ``python3 -m nox -s bench``, which builds every venv it needs from t
 and calls this script with their interpreters. By hand::
 
     python benchmarks/run.py --base VENV/bin/python --ta-compat VENV/bin/python \\
-        --autowrapt VENV/bin/python --pytest-cov VENV/bin/python \\
+        --autowrapt VENV/bin/python --coverage VENV/bin/python \\
         --torchcodec VENV/bin/python --legacy VENV/bin/python [--quick]
 
 Method (stdlib only here; the timed code runs in the venvs):
@@ -196,7 +196,7 @@ def startup(args: argparse.Namespace, log: Any) -> Dict[str, Any]:
         "ta-compat": (args.ta_compat, clean_env()),
         "ta-compat, TA_COMPAT_DISABLE=1": (args.ta_compat, clean_env(TA_COMPAT_DISABLE="1")),
         "autowrapt 2.0.0, inactive (anchor)": (args.autowrapt, clean_env()),
-        "pytest-cov 7.1.0 (anchor)": (args.pytest_cov, clean_env()),
+        "coverage 7.17.5, its a1_coverage.pth inactive (anchor)": (args.coverage, clean_env()),
     }
     rounds = 60 if args.quick else args.startup_rounds
     log(f"start-up: {rounds} interleaved rounds of `python -c pass` in {len(contenders)} venvs")
@@ -589,7 +589,7 @@ def markdown(results: Dict[str, Any]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("base", "ta-compat", "autowrapt", "pytest-cov", "torchcodec", "legacy"):
+    for name in ("base", "ta-compat", "autowrapt", "coverage", "torchcodec", "legacy"):
         parser.add_argument(f"--{name}", required=True, help=f"python of the {name} venv")
     parser.add_argument("--out", default=str(HERE), help="folder for results.json and results.md")
     parser.add_argument("--quick", action="store_true", help="few repetitions: checks the machinery, not the numbers")

@@ -113,7 +113,8 @@ def write_segmentation_checkpoint(path: PathLike) -> str:
 
 def write_hydra_checkpoint(path: PathLike) -> str:
     """A pre-3.0, hydra-trained segmentation checkpoint (pyannote/segmentation 2.x style, like the
-    one whisperX bundles), with random weights. As spec section 5.2 records:
+    one whisperX bundles), with random weights. What such checkpoints hold (read from the published
+    pyannote/segmentation checkpoint's pickle):
 
     * ``optimizer_states[0]["param_groups"][0]["betas"]`` is an omegaconf ``ListConfig``: pyannote's
       hydra CLI instantiated Adam from ``betas: [0.9, 0.999]`` and torch 1.x's Adam kept the object

@@ -3,7 +3,7 @@
 ``weights_only`` stays on and ``torch.load`` is left alone. While ``Model.from_pretrained`` runs
 (``Pipeline.from_pretrained``, ``Inference`` and ``get_model`` all load through it), torch's own
 allowlist is widened, with ``torch.serialization.safe_globals``, by the exact names that pyannote
-checkpoints pickle (spec section 5.2); it is restored when the last concurrent call returns, so a
+checkpoints pickle (read from the pickles of the published pyannote checkpoints of every era); it is restored when the last concurrent call returns, so a
 ``torch.load`` outside pyannote's loading gains nothing. Nothing in the list can run code named by
 a checkpoint: the weights-only unpickler still refuses every other global, and each entry only
 rebuilds plain data:
@@ -68,8 +68,8 @@ class MetadataData:
         pass
 
 
-# (object or "module:attribute" to import, the full name the pickle uses), in the order spec 5.2
-# records them. Entries whose module is not installed are skipped.
+# (object or "module:attribute" to import, the full name the pickle uses), in the order the
+# unpickler first meets them in those checkpoints. Entries whose module is not installed are skipped.
 ALLOWLIST = (
     # pyannote 3.x checkpoints (WeSpeaker conversions, Trainer.save_checkpoint):
     ("torch.torch_version:TorchVersion", "torch.torch_version.TorchVersion"),
