@@ -3,8 +3,9 @@
 ``weights_only`` stays on and ``torch.load`` is left alone. While ``Model.from_pretrained`` runs
 (``Pipeline.from_pretrained``, ``Inference`` and ``get_model`` all load through it), torch's own
 allowlist is widened, with ``torch.serialization.safe_globals``, by the exact names that pyannote
-checkpoints pickle (read from the pickles of the published pyannote checkpoints of every era); it is restored when the last concurrent call returns, so a
-``torch.load`` outside pyannote's loading gains nothing. Nothing in the list can run code named by
+checkpoints pickle (read from the published checkpoints of every pyannote era); it is restored
+when the last concurrent call returns, so a ``torch.load`` outside pyannote's loading gains
+nothing. Nothing in the list can run code named by
 a checkpoint: the weights-only unpickler still refuses every other global, and each entry only
 rebuilds plain data:
 
