@@ -1,14 +1,26 @@
-"""The README's family table is generated from ``ta_compat.families`` and must not drift."""
+"""The README's generated blocks must match what they are generated from.
+
+Two blocks are generated: the families table (from the registry, ``ta_compat.families``) and the
+deliberate differences from legacy torchaudio (from ``DELIBERATE`` in the differential suite,
+which also checks that each difference really occurs). ``python tests/test_readme.py`` rewrites
+both in place.
+"""
 
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
+from typing import Callable, Dict
 
-from conftest import ROOT
-from ta_compat.families import FAMILIES
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 def families_table() -> str:
+    """The families table, one row per registry entry, in registry order."""
+    from ta_compat.families import FAMILIES
+
     rows = ["| family | restores | what it does | applies when |", "|---|---|---|---|"]
     for family in FAMILIES:
         targets = " or ".join(f"`{target}`" for target in family.targets)
@@ -16,8 +28,44 @@ def families_table() -> str:
     return "\n".join(rows)
 
 
-def test_readme_family_table_matches_the_code() -> None:
-    readme = (ROOT / "README.md").read_text()
-    match = re.search(r"<!-- families-table:.*?-->\n(.*?)\n<!-- /families-table -->", readme, re.S)
-    assert match, "the README lost its families-table markers"
-    assert match.group(1) == families_table(), "regenerate the table:\n" + families_table()
+def deliberate_differences() -> str:
+    """One bullet per deliberate difference, its reason as the differential suite states it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        from test_legacy_io_differential import DELIBERATE
+    finally:
+        sys.path.pop(0)
+    return "\n".join(f"- {reason}" for reason in DELIBERATE.values())
+
+
+#: Marker name in the README -> the function that renders the block between its markers.
+BLOCKS: Dict[str, Callable[[], str]] = {
+    "families-table": families_table,
+    "deliberate-differences": deliberate_differences,
+}
+
+
+def block_pattern(name: str) -> "re.Pattern[str]":
+    """``<!-- name: ... -->`` and ``<!-- /name -->``, with the generated text between them."""
+    return re.compile(rf"(<!-- {name}:.*?-->\n)(.*?)(\n<!-- /{name} -->)", re.S)
+
+
+def test_readme_blocks_match_their_sources() -> None:
+    readme = README.read_text()
+    for name, render in BLOCKS.items():
+        match = block_pattern(name).search(readme)
+        assert match, f"the README lost its {name} markers"
+        assert match.group(2) == render(), f"regenerate the README's {name}: python tests/test_readme.py"
+
+
+def rewrite() -> None:
+    """Regenerate every block of the README in place."""
+    readme = README.read_text()
+    for name, render in BLOCKS.items():
+        readme = block_pattern(name).sub(lambda match, text=render(): match.group(1) + text + match.group(3), readme)
+    README.write_text(readme)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    rewrite()
