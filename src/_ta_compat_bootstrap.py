@@ -71,21 +71,26 @@ def find_spec(
 
 def _installed_spec(fullname: str) -> "Optional[ModuleSpec]":
     """The spec of one of ta-compat's own modules where it is installed: beside this module (a
-    wheel install), else on ``sys.path`` past the script's or working directory (an editable
-    install). None when the folder was taken off ``sys.path`` (pip's build isolation does so)."""
+    wheel install), else, for the package, on ``sys.path`` past the script's or working directory
+    (an editable install). Nothing is found while this folder is off ``sys.path`` (pip's build
+    isolation takes it off): the hook then raises ``ModuleNotFoundError`` rather than let a file
+    of the same name elsewhere run, and the package is left to the other finders."""
     import os
 
+    spec: Optional[ModuleSpec] = None
     try:
         path_finder = sys.modules["_frozen_importlib_external"].PathFinder  # importlib.machinery's
         here = os.path.dirname(os.path.abspath(__file__))
         entries = [entry for entry in sys.path if isinstance(entry, str)]
         if any(os.path.abspath(entry or ".") == here for entry in entries):
             spec = path_finder.find_spec(fullname, [here])
-            if spec is not None or fullname != "ta_compat":
-                return spec
-        return path_finder.find_spec(fullname, [entry for entry in entries if not _shadowing(entry, here)])
+        if spec is None and fullname == "ta_compat":
+            spec = path_finder.find_spec(fullname, [entry for entry in entries if not _shadowing(entry, here)])
     except Exception:
-        return None
+        pass
+    if spec is None and fullname == "_ta_compat_hook":
+        raise ModuleNotFoundError(f"No module named {fullname!r} where ta-compat is installed", name=fullname)
+    return spec
 
 
 def _shadowing(entry: str, here: str) -> bool:
@@ -117,11 +122,15 @@ _warned = False
 
 
 def _warn_once(message: str) -> None:
-    """One ``RuntimeWarning`` per process for a hook that cannot work (printed under ``-W error``)."""
+    """One warning per process for a hook that cannot work."""
     global _warned
-    if _warned:
-        return
-    _warned = True
+    if not _warned:
+        _warned = True
+        warn(message)
+
+
+def warn(message: str) -> None:
+    """Emit a RuntimeWarning; if warnings are errors (``-W error``) print it instead of raising."""
     try:
         import warnings
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 import _ta_compat_bootstrap
+from _ta_compat_bootstrap import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing but sys
@@ -151,16 +152,3 @@ def fire_imported() -> None:
 def reset() -> None:
     """Forget which targets were shimmed (``_ta_compat_bootstrap.uninstall`` calls it)."""
     _fired.clear()
-
-
-def warn(message: str) -> None:
-    """Emit a RuntimeWarning; if warnings are errors (``-W error``) print it instead of raising."""
-    try:
-        import warnings
-
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-    except Exception:
-        try:  # noqa: SIM105  (contextlib is not loaded at start-up)
-            sys.stderr.write(message + "\n")
-        except Exception:
-            pass

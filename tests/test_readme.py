@@ -45,7 +45,7 @@ BLOCKS: Dict[str, Callable[[], str]] = {
 }
 
 
-def block_pattern(name: str) -> "re.Pattern[str]":
+def block_pattern(name: str) -> re.Pattern[str]:
     """``<!-- name: ... -->`` and ``<!-- /name -->``, with the generated text between them."""
     return re.compile(rf"(<!-- {name}:.*?-->\n)(.*?)(\n<!-- /{name} -->)", re.S)
 
@@ -62,7 +62,10 @@ def rewrite() -> None:
     """Regenerate every block of the README in place."""
     readme = README.read_text()
     for name, render in BLOCKS.items():
-        readme = block_pattern(name).sub(lambda match, text=render(): match.group(1) + text + match.group(3), readme)
+        pattern, text = block_pattern(name), render()
+        match = pattern.search(readme)
+        assert match, f"the README lost its {name} markers"
+        readme = readme[: match.start(2)] + text + readme[match.end(2) :]
     README.write_text(readme)
 
 

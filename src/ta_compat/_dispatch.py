@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Set
 
-import _ta_compat_hook
+import _ta_compat_bootstrap
 
 from . import families, settings
 
@@ -20,7 +20,7 @@ log = logging.getLogger("ta_compat")
 
 
 class State(str, enum.Enum):
-    """What happened to a family in this process (a ``str``, so it compares and prints as one)."""
+    """What happened to a family in this process (a ``str``, so it compares and dumps as one)."""
 
     APPLIED = "applied"  #: the shim patched something
     NOT_NEEDED = "not needed"  #: the target already works: nothing was patched
@@ -28,9 +28,6 @@ class State(str, enum.Enum):
     FAILED = "failed"  #: the shim raised; the target is as upstream left it
     NOT_INSTALLED = "not installed"  #: ``status`` could not import the target
     TARGET_BROKEN = "target broken"  #: ``status`` saw the target's own import fail
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass
@@ -97,7 +94,7 @@ def _warn_failed(target: str, failed: Dict[str, List[str]]) -> None:
     if failed:
         details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
         version = str(getattr(sys.modules.get(target.split(".")[0]), "__version__", "?"))
-        _ta_compat_hook.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
+        _ta_compat_bootstrap.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
 
 
 def _record(name: str, target: str, version: str, patched: List[str]) -> None:
@@ -118,7 +115,7 @@ def _warn_unknown(unknown: Iterable[str], known: Iterable[str]) -> None:
     if new:
         _warned_unknown.update(new)
         shown = ", ".join(ascii(name[:40]) for name in new[:5]) + (", ..." if len(new) > 5 else "")
-        _ta_compat_hook.warn(
+        _ta_compat_bootstrap.warn(
             f"ta-compat: TA_COMPAT_DISABLE names no family {shown}; "
             f"the families are {', '.join(known)} (comma-separated), or 1 for all"
         )
@@ -135,6 +132,5 @@ def _debug_report(target: str) -> None:
         outcome = OUTCOMES.get(family.name)
         if outcome is not None:
             detail = ", ".join(outcome.patched) or outcome.error
-            log.debug(
-                "%s %s: %s %s%s", target, outcome.version, family.name, outcome.state, f" ({detail})" if detail else ""
-            )
+            suffix = f" ({detail})" if detail else ""
+            log.debug("%s %s: %s %s%s", target, outcome.version, family.name, outcome.state.value, suffix)

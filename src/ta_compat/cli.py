@@ -42,7 +42,7 @@ def status(as_json: bool) -> int:
     for family in families.FAMILIES:
         outcome = _dispatch.OUTCOMES.get(family.name) or Outcome(State.DISABLED, family.targets[0], "-")
         row = {"family": family.name, **asdict(outcome), "restores": family.restores}
-        rows.append({**row, "state": str(outcome.state)})
+        rows.append({**row, "state": outcome.state.value})
     if as_json:
         print(json.dumps({"version": __version__, "families": rows, "unknown_disabled": unknown}, indent=2))
         return 0

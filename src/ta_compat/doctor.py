@@ -33,14 +33,11 @@ EXIT_STILL_NEEDED = 3  # ``--removable``: some family is still needed
 
 
 class Need(str, enum.Enum):
-    """Whether a family is needed on this stack (a ``str``, so it prints and compares as one)."""
+    """Whether a family is needed on this stack (a ``str``, so it compares and dumps as one)."""
 
     NEEDED = "needed"  #: its probe fails with the family off
     NOT_NEEDED = "not needed"  #: upstream passes the probe on its own: safe to drop
     NOT_APPLICABLE = "not applicable"  #: what the probe needs is not installed
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass
