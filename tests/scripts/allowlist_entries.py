@@ -19,6 +19,13 @@ from helpers_fast import named_unpickler
 
 from ta_compat.shims import checkpoints
 
+
+def described(obj: object) -> str:
+    """The object's full name (``typing.Any`` has no ``__qualname__`` before Python 3.11: its repr)."""
+    qualname = getattr(obj, "__qualname__", None)
+    return f"{obj.__module__}.{qualname}" if qualname else repr(obj)
+
+
 assert torch.__version__.endswith("+fake"), torch.__file__
 if sys.argv[1:] == ["--named"]:
     torch._weights_only_unpickler = named_unpickler(torch)
@@ -29,10 +36,7 @@ print(
         {
             "named": checkpoints.named_entries_supported(torch),
             "pairs": all(isinstance(entry, tuple) for entry in entries),
-            "entries": [
-                [checkpoints.entry_name(entry), f"{obj.__module__}.{obj.__qualname__}"]
-                for entry, obj in zip(entries, objects)
-            ],
+            "entries": [[checkpoints.entry_name(entry), described(obj)] for entry, obj in zip(entries, objects)],
             "omegaconf_imported": "omegaconf" in sys.modules,
         }
     )
