@@ -1,0 +1,52 @@
+"""A shim family made up by the tests: its registry entry, shim, preparation and probe.
+
+This is all a new family brings (its target, ``torchaudio``, is already watched by the
+bootstrap). ``sitecustomize.py`` beside it adds the entry to ``ta_compat.families.FAMILIES``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+from ta_compat.families import Family
+from ta_compat.marker import is_ours, mark
+
+FAMILY = Family(
+    "made-up",
+    ("torchaudio",),
+    "made_up_family:shim",
+    "made_up_family:probe",
+    ("torchaudio",),
+    "torchaudio",
+    "torchaudio.made_up",
+    "a family made up by the tests",
+    prepare="made_up_family:prepare",
+)
+
+
+def made_up() -> str:
+    """The legacy function the family restores."""
+    return "legacy result"
+
+
+def prepare(torchaudio: Any) -> List[str]:
+    """Record, before torchaudio's body runs, that it has not run yet (its ``load`` is missing)."""
+    torchaudio.made_up_prepared_early = not hasattr(torchaudio, "load")
+    return ["torchaudio.made_up_prepared_early"]
+
+
+def shim(torchaudio: Any) -> List[str]:
+    """Restore ``torchaudio.made_up`` where it is missing."""
+    if is_ours(getattr(torchaudio, "made_up", None)):
+        return []
+    torchaudio.made_up = mark(made_up)
+    return ["torchaudio.made_up"]
+
+
+def probe(folder: str) -> None:
+    """Fail unless ``torchaudio.made_up()`` works as legacy code expects."""
+    import torchaudio
+
+    result = torchaudio.made_up()
+    if result != "legacy result":
+        raise AssertionError(f"made_up() returned {result!r}")
