@@ -221,11 +221,6 @@ def test_unknown_disable_names_are_shown_ascii_safe_and_short(
     assert f"names no family '\\x1b[31m', 'l\\xf3ad', '{'x' * 40}';" in message  # escaped, cut at 40
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.disabled_families reads TA_COMPAT_DISABLE=0/false/no (nothing disabled, and silent by "
-    "ON_VALUES of tests/test_bootstrap_matrix.py) as a family name, so dispatch warns that it names no family",
-)
 @pytest.mark.parametrize("value", ["0", "false", "no"])
 def test_values_that_disable_nothing_give_no_warning(
     monkeypatch: pytest.MonkeyPatch, target: types.ModuleType, value: str

@@ -45,11 +45,6 @@ def test_report_table() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor.report pads the family column to the longest family name, not to the header 'family': "
-    "with only names shorter than 6 characters the header is wider than the rows",
-)
 def test_report_table_columns_line_up_with_short_family_names() -> None:
     lines = doctor.report([NEEDED_WORKS, NOT_NEEDED], {}, as_json=False).splitlines()
     assert lines[0].index("verdict") == lines[1].index("needed") == lines[2].index("not needed")

@@ -19,10 +19,10 @@ README = ROOT / "README.md"
 
 def families_table() -> str:
     """The families table, one row per registry entry, in registry order."""
-    from ta_compat.families import FAMILIES
+    from ta_compat import families
 
     rows = ["| family | restores | what it does | applies when |", "|---|---|---|---|"]
-    for family in FAMILIES:
+    for family in families.FAMILIES:
         targets = " or ".join(f"`{target}`" for target in family.targets)
         rows.append(f"| `{family.name}` | {family.restores} | {family.summary} | {targets} is imported |")
     return "\n".join(rows)

@@ -120,11 +120,6 @@ def test_doctor_judges_a_made_up_family_by_its_probe() -> None:
     assert report["all_off"]["made-up"] == missing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/test_readme.py imports FAMILIES by name, so its table generator never sees a family added "
-    "to ta_compat.families.FAMILIES afterwards; it should read families.FAMILIES at each call",
-)
 def test_the_readme_table_lists_a_made_up_family(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(MADE_UP))
     made_up = import_module("made_up_family").FAMILY

@@ -20,7 +20,7 @@ log = logging.getLogger("ta_compat")
 
 
 class State(str, enum.Enum):
-    """What happened to a family in this process (a ``str``, so it compares and dumps as one)."""
+    """What happened to a family in this process (a ``str``, so it compares, prints and dumps as one)."""
 
     APPLIED = "applied"  #: the shim patched something
     NOT_NEEDED = "not needed"  #: the target already works: nothing was patched
@@ -28,6 +28,9 @@ class State(str, enum.Enum):
     FAILED = "failed"  #: the shim raised; the target is as upstream left it
     NOT_INSTALLED = "not installed"  #: ``status`` could not import the target
     TARGET_BROKEN = "target broken"  #: ``status`` saw the target's own import fail
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass

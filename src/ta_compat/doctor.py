@@ -33,11 +33,14 @@ EXIT_STILL_NEEDED = 3  # ``--removable``: some family is still needed
 
 
 class Need(str, enum.Enum):
-    """Whether a family is needed on this stack (a ``str``, so it compares and dumps as one)."""
+    """Whether a family is needed on this stack (a ``str``, so it compares, prints and dumps as one)."""
 
     NEEDED = "needed"  #: its probe fails with the family off
     NOT_NEEDED = "not needed"  #: upstream passes the probe on its own: safe to drop
     NOT_APPLICABLE = "not applicable"  #: what the probe needs is not installed
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -92,7 +95,7 @@ def report(verdicts: List[Verdict], upstream: Mapping[str, Optional[str]], as_js
     if as_json:
         rows = [{**asdict(v), "verdict": v.verdict.value} for v in verdicts]
         return json.dumps({"families": rows, "all_off": dict(upstream)}, indent=2)
-    width = max(len(v.family) for v in verdicts)
+    width = max([len("family")] + [len(v.family) for v in verdicts])
     lines = [f"{'family'.ljust(width)}  {'verdict':<14}  {'with ta-compat':<14}  evidence (family off)"]
     for v in verdicts:
         working = "-" if v.verdict is Need.NOT_APPLICABLE else ("works" if v.working else "BROKEN")

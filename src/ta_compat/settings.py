@@ -5,7 +5,8 @@ variable               meaning                                     read when
 =====================  ==========================================  ===========================================
 ``TA_COMPAT_DISABLE``  ``1``/``true``/``yes``/``on``/``all``/``*``  at interpreter start (by the stdlib-only
                        turns every shim off; a comma list          bootstrap: all off means no finder at all)
-                       (``load,save``) turns off single families   and each time a target module is imported
+                       (``load,save``) turns off single families;  and each time a target module is imported
+                       ``0``/``false``/``no``/``off`` none
 ``TA_COMPAT_DEBUG``    ``1``: one stderr line per family as its    each time a target module is imported
                        target is imported (what it patched)
 ``TA_COMPAT_WARN``     ``1``: a ``LegacyAPIWarning`` at each call  at each call of a restored function
@@ -27,12 +28,17 @@ __all__ = ["debug", "disabled_all", "disabled_families", "unknown_families", "wa
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
+#: ``TA_COMPAT_DISABLE`` values that turn nothing off (the switch itself is off).
+_NOTHING_OFF = frozenset({"", "0", "false", "no", "off", "none"})
+
 
 def disabled_families(known: Iterable[str]) -> FrozenSet[str]:
     """The family names ``TA_COMPAT_DISABLE`` turns off: every one of ``known`` for ``1``/``all``."""
     if disabled_all():
         return frozenset(known)
     value = os.environ.get("TA_COMPAT_DISABLE", "")
+    if value.strip().lower() in _NOTHING_OFF:
+        return frozenset()
     return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
