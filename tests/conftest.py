@@ -1,6 +1,12 @@
-"""Shared fixtures. ``nox -s tests`` runs pytest inside a fresh copy of the modern stack
+"""Shared fixtures and helpers, and the split into two layers.
+
+Plain ``pytest`` (after ``pip install -e . pytest``, no torch) is the fast layer: the start-up
+matrix on the interpreter pytest runs on, the registry and everything that needs only soundfile
+and numpy. ``nox -s tests`` runs the whole suite: pytest inside a fresh copy of the modern stack
 (torch 2.14.1, torchaudio 2.11.0, pyannote.audio 3.4.0) with the freshly built wheel installed,
-and passes the other stacks and interpreters through ``TA_COMPAT_*`` variables.
+the other stacks and interpreters passed through ``TA_COMPAT_*`` variables. Tests marked
+``stack`` (every test using ``modern_python``, ``legacy_python`` or ``fresh_venv`` is) or
+``slow`` skip outside nox, each with its reason.
 
 Most tests run real subprocesses: the shims must come from the installed ``.pth``, never from an
 explicit import in the test process.
@@ -13,12 +19,33 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 300
+
+#: nox sets this (and the other ``TA_COMPAT_*`` paths) for the whole suite.
+UNDER_NOX = bool(os.environ.get("TA_COMPAT_MODERN_STACK"))
+NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run `nox -s tests`"
+NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
+#: Fixtures that hand out a torch stack: a test requesting one (directly or through another
+#: fixture) is marked ``stack``.
+STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv"})
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Mark the tests that need a torch stack, and outside nox skip those and the slow ones."""
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)
+        if UNDER_NOX:
+            continue
+        if item.get_closest_marker("stack"):
+            item.add_marker(pytest.mark.skip(reason=NEEDS_STACKS))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.skip(reason=NEEDS_TIME))
 
 
 def _env_path(name: str) -> Optional[Path]:
@@ -64,28 +91,38 @@ def run_python(
     )
 
 
-def require(name: str) -> Path:
+def require(name: str, reason: str) -> Path:
+    """The path in the environment variable ``name``; the test skips with ``reason`` without it."""
     path = _env_path(name)
     if path is None:
-        pytest.skip(f"{name} is not set: run the suite with `nox -s tests`")
+        pytest.skip(reason)
     return path
 
 
 @pytest.fixture(scope="session")
 def modern_python() -> Path:
-    """The interpreter of the test run: the modern stack with the wheel installed."""
+    """The interpreter of the test run: under nox, the modern stack with the wheel installed."""
+    require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS)
     return Path(sys.executable)
 
 
 @pytest.fixture(scope="session")
 def legacy_python() -> Path:
     """The legacy reference stack (torch/torchaudio 2.8.0) with the wheel installed."""
-    return require("TA_COMPAT_LEGACY_PYTHON")
+    return require("TA_COMPAT_LEGACY_PYTHON", NEEDS_STACKS)
 
 
 @pytest.fixture(scope="session")
-def wheel() -> Path:
-    return require("TA_COMPAT_WHEEL")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel under test: the one nox built (``TA_COMPAT_WHEEL``), else one built here once."""
+    return _env_path("TA_COMPAT_WHEEL") or build_wheel(ROOT, tmp_path_factory.mktemp("dist"))
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
+    """Build the wheel of the checkout at ``source`` into ``dist``, as nox does."""
+    pip(Path(sys.executable), "wheel", "-q", "--no-deps", "-w", os.fspath(dist), os.fspath(source))
+    (built,) = dist.glob("ta_compat-*.whl")
+    return built
 
 
 @pytest.fixture
@@ -93,7 +130,7 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
     """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
 
     def make(stack: str = "modern", name: str = "venv") -> Path:
-        source = require(f"TA_COMPAT_{stack.upper()}_STACK")
+        source = require(f"TA_COMPAT_{stack.upper()}_STACK", NEEDS_STACKS)
         dest = tmp_path / name
         subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
         return dest / "bin" / "python"

@@ -20,10 +20,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env, run_python
+from conftest import NEEDS_STACKS, UNDER_NOX, clean_env, run_python
 
-torchaudio = pytest.importorskip("torchaudio")
-torch = pytest.importorskip("torch")
+if not UNDER_NOX:  # torch and torchaudio are imported right here, in the test process
+    pytest.skip(NEEDS_STACKS, allow_module_level=True)
+
+import torch
+import torchaudio
 
 RATE = 16000
 

@@ -22,11 +22,13 @@ from typing import Dict, Set
 
 import pytest
 
-from conftest import ROOT, clean_env, run_python
+from conftest import ROOT, build_wheel, clean_env, run_python
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 TIMEOUT = 600
 UV_OWN = {".lock"}  # uv's lock file at the root of a venv it worked in: uv's, not ours
+
+pytestmark = pytest.mark.slow
 
 HOOK_PROBE = """
 import json, sys
@@ -124,9 +126,7 @@ def next_wheel(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     """The wheel of a later version (built from a temporary copy of the repository)."""
     version = wheel.name.split("-")[1] + ".post1"
     root = tmp_path_factory.mktemp("next")
-    source = _copy_repo(root / "src", version=version, extra_module=True)
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", root / "dist", source)
-    (built,) = (root / "dist").glob("ta_compat-*.whl")
+    built = build_wheel(_copy_repo(root / "src", version=version, extra_module=True), root / "dist")
     assert version in built.name
     return built
 
