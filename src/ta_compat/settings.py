@@ -26,14 +26,18 @@ from _ta_compat_bootstrap import disabled_all
 __all__ = ["debug", "disabled_all", "disabled_families", "unknown_families", "warn_porting"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
+#: ``TA_COMPAT_DISABLE`` values that turn nothing off: the usual "no" of a switch, not family names.
+_NOTHING_OFF = frozenset({"0", "false", "no", "off"})
 
 
 def disabled_families(known: Iterable[str]) -> FrozenSet[str]:
     """The family names ``TA_COMPAT_DISABLE`` turns off: every one of ``known`` for ``1``/``all``."""
     if disabled_all():
         return frozenset(known)
-    value = os.environ.get("TA_COMPAT_DISABLE", "")
-    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    value = os.environ.get("TA_COMPAT_DISABLE", "").strip().lower()
+    if value in _NOTHING_OFF:
+        return frozenset()
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
 def unknown_families(known: Iterable[str]) -> FrozenSet[str]:
