@@ -149,8 +149,12 @@ def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def site_packages(python: Path) -> Path:
-    out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", flags=("-S",))
+def site_packages(python: Path, env: Optional[Dict[str, str]] = None) -> Path:
+    """The site-packages folder of the venv of ``python``.
+
+    Not with ``-S``: up to Python 3.13 it is ``site`` that sets ``sys.prefix`` to the venv."""
+    out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", env=env)
+    assert out.returncode == 0, out.stderr
     return Path(out.stdout.strip())
 
 

@@ -44,17 +44,19 @@ HEAVY = (
     "_ta_compat_hook",  # imported when a target is first looked up, not at start-up
 )
 OFF_VALUES = ("1", "true", "True", "all", "ALL", "*", " 1 ", "yes", "on")
-ON_VALUES = ("0", "", "false", "no", " ")
-ODD_VALUES = (
-    "тест",
-    "☃,💥",
-    "\x01\x02\x7f",
-    "load,,,",
-    "=,=;rm -rf /",
-    "\udcff\udcfe",  # bytes that are not UTF-8 (os.environ decodes them as surrogates)
-    "1,load",  # a list containing "1" is a family list, not the global switch
-    "x" * 100_000,
-)
+ON_VALUES = ("0", "", "false", "no", "off", " ")
+#: Odd values, none of them "everything off", each with whether it names something that is no
+#: family (that costs one warning, which names the families).
+ODD_VALUES = {
+    "тест": True,
+    "☃,💥": True,
+    "\x01\x02\x7f": True,
+    "load,,,": False,
+    "=,=;rm -rf /": True,
+    "\udcff\udcfe": True,  # bytes that are not UTF-8 (os.environ decodes them as surrogates)
+    "1,load": True,  # a list containing "1" is a family list, not the global switch
+    "x" * 100_000: True,
+}
 DEBUG_LINE = re.compile(r"^ta-compat: (\S+) \S+: (\S+) ", re.M)
 
 # Prepended to most subprocess codes: ``_state()`` describes the hook and the fakes as JSON.
@@ -188,13 +190,13 @@ class Matrix:
         (_purelib(self.bare) / "baseline.pth").write_text("# a .pth file that does nothing\n")
         families = run_python(
             self.python,
-            "import json; from ta_compat.families import by_target; "
-            "print(json.dumps([[f.name for f in by_target(t)] for t in ('torchaudio', 'pyannote.audio.core.model')]))",
+            "import json; from ta_compat import families; print(json.dumps([families.names()] + "
+            "[[f.name for f in families.by_target(t)] for t in ('torchaudio', 'pyannote.audio.core.model')]))",
             env=_base_env(),
         )
         assert families.returncode == 0, families.stderr
-        #: the shim families of each target, as the installed package defines them
-        self.ta, self.pa = (tuple(names) for names in json.loads(families.stdout))
+        #: every family, and the shim families of each target, as the installed package defines them
+        self.families, self.ta, self.pa = (tuple(names) for names in json.loads(families.stdout))
         self.zip = root / "fakes.zip"
         with zipfile.ZipFile(self.zip, "w") as archive:
             for path in sorted(FAKES.rglob("*.py")):
@@ -448,9 +450,16 @@ def test_disable_a_family_list(matrix: Matrix, value: str) -> None:
 @pytest.mark.parametrize("value", ODD_VALUES, ids=lambda v: ascii(v)[:24])
 def test_odd_disable_values_never_break_startup(matrix: Matrix, value: str) -> None:
     data = matrix.state("import pyannote.audio.core.model\n" + IMPORT_STATE, TA_COMPAT_DISABLE=value)
-    assert data["stderr"] == ""  # start-up, both targets and their shims: not a word
     assert data["finders"] == 1  # none of these is an "everything off" value
     assert data["patched"] is ("load" not in value.split(","))
+    if not ODD_VALUES[value]:
+        assert data["stderr"] == ""  # start-up, both targets and their shims: not a word
+        return
+    # Both targets fire; one warning in all, naming the families there are (and its source line).
+    (message,) = ours(data["stderr"])
+    assert "RuntimeWarning: ta-compat: TA_COMPAT_DISABLE names no family " in message
+    assert f"the families are {', '.join(matrix.families)} " in message
+    assert all(line == message or line.startswith("  ") for line in data["stderr"].splitlines()), data["stderr"]
 
 
 def test_disable_set_in_process_before_the_first_import(matrix: Matrix) -> None:

@@ -2,26 +2,28 @@
 a read-only site-packages, 32 threads, multiprocessing workers and ``importlib.reload``.
 
 Every case is a fresh interpreter of the test venv (the modern stack with the wheel installed);
-faults are injected from outside the package: a directory placed first on ``PYTHONPATH`` shadows a
-module (``soundfile``, ``numpy``, or a whole broken copy of ``ta_compat``), or a mount namespace
-makes site-packages read-only. With ``TA_COMPAT_DEBUG=1`` each application of a shim family prints
-one ``ta-compat: <target> <version>: <family> <state>`` line, which is how firings are counted.
+faults are injected from outside the package: a directory placed first on ``PYTHONPATH`` shadows
+``soundfile`` or ``numpy``, a fresh venv gets a broken install of ``ta_compat`` (its own modules
+always come from where they are installed), or a mount namespace makes site-packages read-only.
+With ``TA_COMPAT_DEBUG=1`` each application of a shim family prints one
+``ta-compat: <target> <version>: <family> <state>`` line, which is how firings are counted.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import os
 import re
 import shutil
 import subprocess
 import wave
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from conftest import clean_env, pip, run_python
+from conftest import clean_env, pip, run_python, site_packages
 
 DEBUG_LINE = re.compile(r"^ta-compat: (\S+) \S+: (\S+) ", re.M)
 TORCHAUDIO_FAMILIES_CODE = """
@@ -143,15 +145,22 @@ def test_numpy_missing(modern_python: Path, wav: Path, tmp_path: Path) -> None:
 # -- a shim that raises -----------------------------------------------------------------------
 
 
+def rewrite(path: Path, text: str) -> None:
+    """Replace ``path``'s content by a new file (never writing through a hard link into a cached stack)."""
+    path.unlink()
+    path.write_text(text)
+
+
 @pytest.fixture
-def broken_copy(modern_python: Path, tmp_path: Path) -> str:
-    """A directory with a copy of the installed ``ta_compat`` whose ``legacy_io`` raises on import."""
-    where = run_python(modern_python, "import os, ta_compat; print(os.path.dirname(ta_compat.__file__))")
-    assert where.returncode == 0, where.stderr
-    folder = tmp_path / "broken"
-    shutil.copytree(where.stdout.strip(), folder / "ta_compat", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "ta_compat" / "legacy_io.py").write_text('raise RuntimeError("fault injected: legacy_io is broken")\n')
-    return str(folder)
+def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, Path]:
+    """A fresh modern venv with the wheel installed, whose installed ``ta_compat.legacy_io`` raises on
+    import; returns its python and its ``ta_compat`` folder. ta-compat's own modules always come from
+    where they are installed, so the fault goes there."""
+    python = fresh_venv("modern")
+    pip(python, "install", "-q", "--no-deps", os.fspath(wheel))
+    package = site_packages(python) / "ta_compat"
+    rewrite(package / "legacy_io.py", 'raise RuntimeError("fault injected: legacy_io is broken")\n')
+    return python, package
 
 
 SHIM_FAILURE_PROBE = """
@@ -167,13 +176,12 @@ print(json.dumps({
 
 
 @pytest.mark.parametrize("flags", [(), ("-W", "error")], ids=["default", "-W error"])
-def test_a_raising_shim_is_one_warning_and_the_import_succeeds(
-    modern_python: Path, broken_copy: str, flags: tuple
-) -> None:
-    result = run_python(modern_python, SHIM_FAILURE_PROBE, env=clean_env(PYTHONPATH=broken_copy), flags=flags)
+def test_a_raising_shim_is_one_warning_and_the_import_succeeds(broken_install: Tuple[Path, Path], flags: tuple) -> None:
+    python, package = broken_install
+    result = run_python(python, SHIM_FAILURE_PROBE, flags=flags)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["from"].startswith(broken_copy)  # the fault was really injected
+    assert data["from"].startswith(os.fspath(package))  # the broken install was the one used
     assert data["states"] == ["failed"] and data["ours"] is False  # upstream's load is left as it was
     messages = ours(result.stderr)
     assert len(messages) == 1, result.stderr  # one warning for all the families of the target
@@ -181,12 +189,13 @@ def test_a_raising_shim_is_one_warning_and_the_import_succeeds(
     assert "Traceback" not in result.stderr
 
 
-def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(modern_python: Path, broken_copy: str) -> None:
+def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(broken_install: Tuple[Path, Path]) -> None:
     """ImportError for another module inside ``ta_compat`` (not a missing ta_compat): reported."""
-    dispatch = Path(broken_copy) / "ta_compat" / "_dispatch.py"
-    dispatch.write_text(dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
+    python, package = broken_install
+    dispatch = package / "_dispatch.py"
+    rewrite(dispatch, dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
     code = "import json, torchaudio; print(json.dumps(hasattr(torchaudio, 'info')))"
-    result = run_python(modern_python, code, env=clean_env(PYTHONPATH=broken_copy))
+    result = run_python(python, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "false"  # torchaudio 2.11 as it ships
     messages = ours(result.stderr)
@@ -229,7 +238,7 @@ def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> Non
         pytest.skip("no mount namespaces here (unshare -m): a read-only site-packages cannot be made for root")
     python = fresh_venv("modern")
     pip(python, "install", "-q", "--no-deps", str(wheel))
-    site = Path(run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
+    site = site_packages(python)
     before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
     env = clean_env()
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # let Python try to write bytecode: it must fail silently
