@@ -124,8 +124,10 @@ def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
             return
         try:
             from ta_compat import _dispatch as dispatch
-        except ImportError as exc:
-            if (exc.name or "").split(".")[0] == "ta_compat":
+        except Exception as exc:
+            if before:
+                return  # the package fails the same way once the target has executed: one warning, then
+            if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "ta_compat":
                 return  # gone (reported at start-up), or sys.path rewritten since (pip's build isolation)
             raise
         if before:
