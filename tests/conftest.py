@@ -14,17 +14,46 @@ explicit import in the test process.
 
 from __future__ import annotations
 
+import collections
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The programs the tests run in child interpreters (``run_script``).
+SCRIPTS = ROOT / "tests" / "scripts"
+#: Stand-ins for torch, torchaudio and pyannote.audio, for interpreters without a torch stack.
+FAKES = ROOT / "tests" / "fakes"
 SUBPROCESS_TIMEOUT = 300
+
+#: Modules a bare interpreter start must not import because of ta-compat, and why.
+HEAVY = {
+    "torch": "the hook's targets are imported by the user's code, never at start-up (seconds each)",
+    "torchaudio": "the hook's targets are imported by the user's code, never at start-up (seconds each)",
+    "numpy": "ta-compat's dependencies are needed only once a shim runs",
+    "soundfile": "ta-compat's dependencies are needed only once a shim runs (it loads libsndfile)",
+    "ta_compat": "the package is imported when a target executes, not before",
+    "_ta_compat_hook": "imported when a target is first looked up, not at start-up",
+    "threading": "gevent and eventlet must patch it before anything imports it",
+    "importlib.metadata": "an import of several milliseconds (email, zipfile, csv), at every start",
+    "importlib.util": "the start-up module imports nothing but sys",
+    "warnings": "the start-up module imports nothing but sys; warnings are imported to warn",
+}
+#: Of those, what setuptools' namespace-package ``.pth`` files import on their own (pyannote's, in
+#: the torch stacks): there, only a start without our ``.pth`` tells whether we added them.
+IMPORTED_BY_NAMESPACE_PTH = frozenset({"importlib.util", "warnings"})
+
+#: The ``TA_COMPAT_DEBUG=1`` line of one shim family applied: ``ta-compat: <target> <version>: <family> <state>``.
+DEBUG_LINE = re.compile(r"^ta-compat: (\S+) \S+: (\S+) ", re.M)
+#: A message of ta-compat on stderr: printed, or a warning (``<file>:<line>: RuntimeWarning: ...``).
+MESSAGE = re.compile(r"^(?:.*Warning: )?ta-compat: ")
 
 #: nox sets this (and the other ``TA_COMPAT_*`` paths) for the whole suite.
 UNDER_NOX = bool(os.environ.get("TA_COMPAT_MODERN_STACK"))
@@ -71,24 +100,66 @@ def startup_env(**overrides: str) -> Dict[str, str]:
     return env
 
 
+def run_script(
+    python: os.PathLike[str] | str,
+    script: str,
+    *args: str,
+    env: Optional[Dict[str, str]] = None,
+    flags: Sequence[str] = (),
+    cwd: os.PathLike[str] | str | None = None,
+    timeout: float = SUBPROCESS_TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """Run ``tests/scripts/<script>.py`` in a fresh interpreter (with its ``.pth`` files) and capture
+    its output; the script's folder is its ``sys.path[0]``, as for any script."""
+    return _interpreter(python, [*flags, os.fspath(SCRIPTS / f"{script}.py"), *args], env, cwd, timeout)
+
+
 def run_python(
     python: os.PathLike[str] | str,
     code: str,
     *args: str,
     env: Optional[Dict[str, str]] = None,
-    flags: tuple = (),
+    flags: Sequence[str] = (),
     cwd: os.PathLike[str] | str | None = None,
     timeout: float = SUBPROCESS_TIMEOUT,
 ) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter (with its ``.pth`` files) and capture its output."""
+    """Run the one-liner ``code`` (``python -c``) in a fresh interpreter and capture its output."""
+    return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], env, cwd, timeout)
+
+
+def _interpreter(
+    python: os.PathLike[str] | str,
+    arguments: List[str],
+    env: Optional[Dict[str, str]],
+    cwd: os.PathLike[str] | str | None,
+    timeout: float,
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [os.fspath(python), *flags, "-c", textwrap.dedent(code), *args],
+        [os.fspath(python), *arguments],
         env=env if env is not None else clean_env(),
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def result_of(process: subprocess.CompletedProcess) -> Dict[str, Any]:
+    """The ``RESULT {json}`` line a script printed last (libraries print their own notes on stdout);
+    the script must have succeeded."""
+    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+    assert process.returncode == 0 and lines, process.stdout[-3000:] + process.stderr[-6000:]
+    return dict(json.loads(lines[-1][len("RESULT ") :]))
+
+
+def fires(stderr: str) -> Dict[str, int]:
+    """How often each shim family was applied (one ``TA_COMPAT_DEBUG`` line per application)."""
+    return dict(collections.Counter(family for _, family in DEBUG_LINE.findall(stderr)))
+
+
+def ours(stderr: str) -> List[str]:
+    """ta-compat's messages and warnings on stderr, except the debug report."""
+    return [line for line in stderr.splitlines() if MESSAGE.match(line) and not DEBUG_LINE.match(line + " ")]
 
 
 def require(name: str, reason: str) -> Path:
@@ -158,7 +229,7 @@ def site_packages(python: Path, env: Optional[Dict[str, str]] = None) -> Path:
     return Path(out.stdout.strip())
 
 
-#: The kinds of pyannote checkpoint of spec section 5.2, by fixture name.
+#: The kinds of pyannote checkpoint users have, by fixture name (see ``pyannote_checkpoints``).
 CHECKPOINT_FILES = {"wespeaker": "wespeaker.bin", "segmentation": "segmentation.ckpt", "hydra": "hydra.ckpt"}
 
 
@@ -169,17 +240,6 @@ def pyannote_checkpoints(tmp_path_factory: pytest.TempPathFactory, modern_python
     ``Trainer.save_checkpoint``) and ``hydra`` (a pre-3.0 hydra-trained PyanNet with a ListConfig)."""
     folder = tmp_path_factory.mktemp("pyannote-checkpoints")
     paths = {kind: folder / name for kind, name in CHECKPOINT_FILES.items()}
-    result = run_python(
-        modern_python,
-        """
-        import sys
-        from ta_compat.fixtures import write_hydra_checkpoint, write_segmentation_checkpoint, write_wespeaker_checkpoint
-
-        write_wespeaker_checkpoint(sys.argv[1])
-        write_segmentation_checkpoint(sys.argv[2])
-        write_hydra_checkpoint(sys.argv[3])
-        """,
-        *(os.fspath(paths[kind]) for kind in CHECKPOINT_FILES),
-    )
+    result = run_script(modern_python, "make_checkpoints", *(os.fspath(paths[kind]) for kind in CHECKPOINT_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
     return paths

@@ -29,10 +29,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env
+from conftest import SCRIPTS, clean_env
 
 Counter = collections.Counter
-PROBE = Path(__file__).resolve().parent / "io_probe.py"
+PROBE = SCRIPTS / "io_probe.py"
 PROBE_TIMEOUT = 600
 
 FRAMES = 1600
