@@ -1,4 +1,4 @@
-"""Issue 2: installed into the modern stack, unmodified pyannote 3.x code runs; with
+"""Installed into the modern stack, unmodified pyannote 3.x code runs; with
 ``TA_COMPAT_DISABLE=1`` the original errors come back; on the legacy stack nothing changes.
 
 Every check runs in a fresh interpreter of a venv with the wheel installed, and the code under

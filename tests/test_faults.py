@@ -1,4 +1,4 @@
-"""Fault injection on the real modern stack (issue 7): missing dependencies, a shim that raises,
+"""Fault injection on the real modern stack: missing dependencies, a shim that raises,
 a read-only site-packages, 32 threads, multiprocessing workers and ``importlib.reload``.
 
 Every case is a fresh interpreter of the test venv (the modern stack with the wheel installed);

@@ -1,4 +1,4 @@
-"""Issue 4, the hub half: pyannote 3.x passes ``use_auth_token=`` to ``hf_hub_download``, which
+"""pyannote 3.x passes ``use_auth_token=`` to ``hf_hub_download``, which
 huggingface_hub >= 1.0 removed. With the ``hub`` family, Hub ids resolve from the cache (offline)
 and from the Hub (here a local server speaking the Hub's resolve protocol, via ``HF_ENDPOINT``) on
 huggingface_hub 2.x; on 0.x nothing is patched.

@@ -1,4 +1,4 @@
-"""Packaging life-cycle (issue 7): ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
+"""Packaging life-cycle: ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
 downgrade, install from the sdist and uninstall leave exactly the files RECORD lists, and a moved or deleted editable
 checkout costs one clear line at start-up, not a traceback storm.
 

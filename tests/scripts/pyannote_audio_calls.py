@@ -3,7 +3,7 @@
 call returned (tensors as dtype, shape, stride and values) or raised, for comparison between the
 legacy and the modern stack. It never imports ``ta_compat``.
 
-Usage: ``python pyannote_audio_calls.py SPEC.json RESULTS.pickle``, the spec holding
+Usage: ``python pyannote_audio_calls.py CORPUS.json RESULTS.pickle``, the JSON file holding
 ``{"files": {name: {"path", "channels"}}, "segments": [[start, end], ...]}``.
 """
 
