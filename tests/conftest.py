@@ -101,39 +101,29 @@ def startup_env(**overrides: str) -> Dict[str, str]:
 
 
 def run_script(
-    python: os.PathLike[str] | str,
-    script: str,
-    *args: str,
-    env: Optional[Dict[str, str]] = None,
-    flags: Sequence[str] = (),
-    cwd: os.PathLike[str] | str | None = None,
-    timeout: float = SUBPROCESS_TIMEOUT,
+    python: os.PathLike[str] | str, script: str, *args: str, flags: Sequence[str] = (), **options: Any
 ) -> subprocess.CompletedProcess:
     """Run ``tests/scripts/<script>.py`` in a fresh interpreter (with its ``.pth`` files) and capture
-    its output; the script's folder is its ``sys.path[0]``, as for any script."""
-    return _interpreter(python, [*flags, os.fspath(SCRIPTS / f"{script}.py"), *args], env, cwd, timeout)
+    its output; the script's folder is its ``sys.path[0]``, as for any script. ``options``: those of
+    ``_interpreter``."""
+    return _interpreter(python, [*flags, os.fspath(SCRIPTS / f"{script}.py"), *args], **options)
 
 
 def run_python(
-    python: os.PathLike[str] | str,
-    code: str,
-    *args: str,
-    env: Optional[Dict[str, str]] = None,
-    flags: Sequence[str] = (),
-    cwd: os.PathLike[str] | str | None = None,
-    timeout: float = SUBPROCESS_TIMEOUT,
+    python: os.PathLike[str] | str, code: str, *args: str, flags: Sequence[str] = (), **options: Any
 ) -> subprocess.CompletedProcess:
     """Run the one-liner ``code`` (``python -c``) in a fresh interpreter and capture its output."""
-    return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], env, cwd, timeout)
+    return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], **options)
 
 
 def _interpreter(
     python: os.PathLike[str] | str,
     arguments: List[str],
-    env: Optional[Dict[str, str]],
-    cwd: os.PathLike[str] | str | None,
-    timeout: float,
+    env: Optional[Dict[str, str]] = None,
+    cwd: os.PathLike[str] | str | None = None,
+    timeout: float = SUBPROCESS_TIMEOUT,
 ) -> subprocess.CompletedProcess:
+    """``python`` with ``arguments``, in ``env`` (default: ``clean_env()``), output captured."""
     return subprocess.run(
         [os.fspath(python), *arguments],
         env=env if env is not None else clean_env(),

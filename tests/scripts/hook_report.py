@@ -53,6 +53,13 @@ def emit(result: Dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result))
 
 
+def paths_by_hand(fakes: str, site_packages: str) -> None:
+    """Under ``python -S``: the fakes first and site-packages last on ``sys.path``, where
+    ``PYTHONPATH`` and site would have put them."""
+    sys.path.insert(0, fakes)
+    sys.path.append(site_packages)
+
+
 def insert_behind_ours(finder: Any) -> None:
     """Put ``finder`` on ``sys.meta_path`` right behind ta-compat's finder, or first where there is
     none (a venv without ta-compat, the baseline)."""

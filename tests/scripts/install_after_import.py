@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from hook_report import report, state
+from hook_report import paths_by_hand, report, state
 
-fakes, site_packages = sys.argv[1:3]
-sys.path.insert(0, fakes)
-sys.path.append(site_packages)
+paths_by_hand(*sys.argv[1:3])
 import torchaudio  # noqa: E402, F401
 
 before = state()

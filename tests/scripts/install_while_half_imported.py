@@ -10,11 +10,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-from hook_report import report, state
+from hook_report import paths_by_hand, report, state
 
-fakes, site_packages = sys.argv[1:3]
-sys.path.insert(0, fakes)
-sys.path.append(site_packages)
+paths_by_hand(*sys.argv[1:3])
 import torchaudio  # noqa: E402
 
 import ta_compat  # noqa: E402
