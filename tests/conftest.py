@@ -112,7 +112,8 @@ def run_script(
 def run_python(
     python: os.PathLike[str] | str, code: str, *args: str, flags: Sequence[str] = (), **options: Any
 ) -> subprocess.CompletedProcess:
-    """Run the one-liner ``code`` (``python -c``) in a fresh interpreter and capture its output."""
+    """Run ``code`` (``python -c``) in a fresh interpreter and capture its output (programs of more
+    than a line belong in ``tests/scripts``: ``run_script``)."""
     return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], **options)
 
 
@@ -200,6 +201,7 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
 
 
 def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the pip of ``python``'s venv with ``args``; it must succeed."""
     result = subprocess.run(
         [os.fspath(python), "-m", "pip", "--disable-pip-version-check", *args],
         capture_output=True,
