@@ -3,8 +3,8 @@
 The programs in this folder import it (their folder is ``sys.path[0]``) and end with ``report()``
 or ``emit()``: one ``RESULT {json}`` line on stdout, which ``conftest.result_of`` reads (libraries
 print their own notes on stdout too). It never imports ``ta_compat``: whether the hook loaded the
-package is part of the report. Standard library only and Python 3.9+, imported lazily: it runs in
-every interpreter of the start-up matrix, where a test may count the modules a start imports.
+package is part of the report. Python 3.9+ and ``sys`` only (``json`` once it prints): it runs in
+every interpreter of the start-up matrix, beside tests that count the modules a start imports.
 """
 
 from __future__ import annotations
