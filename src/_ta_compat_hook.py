@@ -125,8 +125,10 @@ def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
             return
         try:
             from ta_compat import _dispatch as dispatch
-        except ImportError as exc:
-            if (exc.name or "").split(".")[0] == "ta_compat":
+        except Exception as exc:
+            if before:
+                return  # it fails the same way once the target has executed: one warning, from there
+            if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "ta_compat":
                 return  # gone (reported at start-up), or sys.path rewritten since (pip's build isolation)
             raise
         if before:

@@ -1,6 +1,12 @@
-"""Shared fixtures. ``nox -s tests`` runs pytest inside a fresh copy of the modern stack
+"""Shared fixtures and helpers, and the split into two layers.
+
+Plain ``pytest`` (after ``pip install -e . pytest``, no torch) is the fast layer: the start-up
+matrix on the interpreter pytest runs on, the registry and everything that needs only soundfile
+and numpy. ``nox -s tests`` runs the whole suite: pytest inside a fresh copy of the modern stack
 (torch 2.14.1, torchaudio 2.11.0, pyannote.audio 3.4.0) with the freshly built wheel installed,
-and passes the other stacks and interpreters through ``TA_COMPAT_*`` variables.
+the other stacks and interpreters passed through ``TA_COMPAT_*`` variables. Tests marked
+``stack`` (every test using ``modern_python``, ``legacy_python`` or ``fresh_venv`` is) or
+``slow`` skip outside nox, each with its reason.
 
 Most tests run real subprocesses: the shims must come from the installed ``.pth``, never from an
 explicit import in the test process.
@@ -8,17 +14,67 @@ explicit import in the test process.
 
 from __future__ import annotations
 
+import collections
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The programs the tests run in child interpreters (``run_script``).
+SCRIPTS = ROOT / "tests" / "scripts"
+#: Stand-ins for torch, torchaudio and pyannote.audio, for interpreters without a torch stack.
+FAKES = ROOT / "tests" / "fakes"
 SUBPROCESS_TIMEOUT = 300
+
+#: Modules a bare interpreter start must not import because of ta-compat, and why.
+HEAVY = {
+    "torch": "the hook's targets are imported by the user's code, never at start-up (seconds each)",
+    "torchaudio": "the hook's targets are imported by the user's code, never at start-up (seconds each)",
+    "numpy": "ta-compat's dependencies are needed only once a shim runs",
+    "soundfile": "ta-compat's dependencies are needed only once a shim runs (it loads libsndfile)",
+    "ta_compat": "the package is imported when a target executes, not before",
+    "_ta_compat_hook": "imported when a target is first looked up, not at start-up",
+    "threading": "gevent and eventlet must patch it before anything imports it",
+    "importlib.metadata": "an import of several milliseconds (email, zipfile, csv), at every start",
+    "importlib.util": "the start-up module imports nothing but sys",
+    "warnings": "the start-up module imports nothing but sys; warnings are imported to warn",
+}
+#: Of those, what setuptools' namespace-package ``.pth`` files import on their own (pyannote's, in
+#: the torch stacks): there, only a start without our ``.pth`` tells whether we added them.
+IMPORTED_BY_NAMESPACE_PTH = frozenset({"importlib.util", "warnings"})
+
+#: The ``TA_COMPAT_DEBUG=1`` line of one shim family applied: ``ta-compat: <target> <version>: <family> <state>``.
+DEBUG_LINE = re.compile(r"^ta-compat: (\S+) \S+: (\S+) ", re.M)
+#: A message of ta-compat on stderr: printed, or a warning (``<file>:<line>: RuntimeWarning: ...``).
+MESSAGE = re.compile(r"^(?:.*Warning: )?ta-compat: ")
+
+#: nox sets this (and the other ``TA_COMPAT_*`` paths) for the whole suite.
+UNDER_NOX = bool(os.environ.get("TA_COMPAT_MODERN_STACK"))
+NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run `nox -s tests`"
+NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
+#: Fixtures that hand out a torch stack: a test requesting one (directly or through another
+#: fixture) is marked ``stack``.
+STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv"})
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Mark the tests that need a torch stack, and outside nox skip those and the slow ones."""
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)
+        if UNDER_NOX:
+            continue
+        if item.get_closest_marker("stack"):
+            item.add_marker(pytest.mark.skip(reason=NEEDS_STACKS))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.skip(reason=NEEDS_TIME))
 
 
 def _env_path(name: str) -> Optional[Path]:
@@ -44,18 +100,33 @@ def startup_env(**overrides: str) -> Dict[str, str]:
     return env
 
 
+def run_script(
+    python: os.PathLike[str] | str, script: str, *args: str, flags: Sequence[str] = (), **options: Any
+) -> subprocess.CompletedProcess:
+    """Run ``tests/scripts/<script>.py`` in a fresh interpreter (with its ``.pth`` files) and capture
+    its output; the script's folder is its ``sys.path[0]``, as for any script. ``options``: those of
+    ``_interpreter``."""
+    return _interpreter(python, [*flags, os.fspath(SCRIPTS / f"{script}.py"), *args], **options)
+
+
 def run_python(
+    python: os.PathLike[str] | str, code: str, *args: str, flags: Sequence[str] = (), **options: Any
+) -> subprocess.CompletedProcess:
+    """Run ``code`` (``python -c``) in a fresh interpreter and capture its output (programs of more
+    than a line belong in ``tests/scripts``: ``run_script``)."""
+    return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], **options)
+
+
+def _interpreter(
     python: os.PathLike[str] | str,
-    code: str,
-    *args: str,
+    arguments: List[str],
     env: Optional[Dict[str, str]] = None,
-    flags: tuple = (),
     cwd: os.PathLike[str] | str | None = None,
     timeout: float = SUBPROCESS_TIMEOUT,
 ) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter (with its ``.pth`` files) and capture its output."""
+    """``python`` with ``arguments``, in ``env`` (default: ``clean_env()``), output captured."""
     return subprocess.run(
-        [os.fspath(python), *flags, "-c", textwrap.dedent(code), *args],
+        [os.fspath(python), *arguments],
         env=env if env is not None else clean_env(),
         cwd=cwd,
         capture_output=True,
@@ -64,28 +135,56 @@ def run_python(
     )
 
 
-def require(name: str) -> Path:
+def result_of(process: subprocess.CompletedProcess) -> Dict[str, Any]:
+    """The ``RESULT {json}`` line a script printed last (libraries print their own notes on stdout);
+    the script must have succeeded."""
+    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+    assert process.returncode == 0 and lines, process.stdout[-3000:] + process.stderr[-6000:]
+    return dict(json.loads(lines[-1][len("RESULT ") :]))
+
+
+def fires(stderr: str) -> Dict[str, int]:
+    """How often each shim family was applied (one ``TA_COMPAT_DEBUG`` line per application)."""
+    return dict(collections.Counter(family for _, family in DEBUG_LINE.findall(stderr)))
+
+
+def ours(stderr: str) -> List[str]:
+    """ta-compat's messages and warnings on stderr, except the debug report."""
+    return [line for line in stderr.splitlines() if MESSAGE.match(line) and not DEBUG_LINE.match(line + " ")]
+
+
+def require(name: str, reason: str) -> Path:
+    """The path in the environment variable ``name``; the test skips with ``reason`` without it."""
     path = _env_path(name)
     if path is None:
-        pytest.skip(f"{name} is not set: run the suite with `nox -s tests`")
+        pytest.skip(reason)
     return path
 
 
 @pytest.fixture(scope="session")
 def modern_python() -> Path:
-    """The interpreter of the test run: the modern stack with the wheel installed."""
+    """The interpreter of the test run: under nox, the modern stack with the wheel installed."""
+    require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS)
     return Path(sys.executable)
 
 
 @pytest.fixture(scope="session")
 def legacy_python() -> Path:
     """The legacy reference stack (torch/torchaudio 2.8.0) with the wheel installed."""
-    return require("TA_COMPAT_LEGACY_PYTHON")
+    return require("TA_COMPAT_LEGACY_PYTHON", NEEDS_STACKS)
 
 
 @pytest.fixture(scope="session")
-def wheel() -> Path:
-    return require("TA_COMPAT_WHEEL")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel under test: the one nox built (``TA_COMPAT_WHEEL``), else one built here once."""
+    return _env_path("TA_COMPAT_WHEEL") or build_wheel(ROOT, tmp_path_factory.mktemp("dist"))
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
+    """Build the wheel of the checkout at ``source`` into ``dist``, as nox does."""
+    pip(Path(sys.executable), "wheel", "-q", "--no-deps", "-w", os.fspath(dist), os.fspath(source))
+    (built,) = dist.glob("ta_compat-*.whl")
+    return built
 
 
 @pytest.fixture
@@ -93,7 +192,7 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
     """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
 
     def make(stack: str = "modern", name: str = "venv") -> Path:
-        source = require(f"TA_COMPAT_{stack.upper()}_STACK")
+        source = require(f"TA_COMPAT_{stack.upper()}_STACK", NEEDS_STACKS)
         dest = tmp_path / name
         subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
         return dest / "bin" / "python"
@@ -102,6 +201,7 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
 
 
 def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the pip of ``python``'s venv with ``args``; it must succeed."""
     result = subprocess.run(
         [os.fspath(python), "-m", "pip", "--disable-pip-version-check", *args],
         capture_output=True,
@@ -112,12 +212,16 @@ def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def site_packages(python: Path) -> Path:
-    out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", flags=("-S",))
+def site_packages(python: Path, env: Optional[Dict[str, str]] = None) -> Path:
+    """The site-packages folder of the venv of ``python``.
+
+    Not with ``-S``: up to Python 3.13 it is ``site`` that sets ``sys.prefix`` to the venv."""
+    out = run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", env=env)
+    assert out.returncode == 0, out.stderr
     return Path(out.stdout.strip())
 
 
-#: The kinds of pyannote checkpoint of spec section 5.2, by fixture name.
+#: The kinds of pyannote checkpoint users have, by fixture name (see ``pyannote_checkpoints``).
 CHECKPOINT_FILES = {"wespeaker": "wespeaker.bin", "segmentation": "segmentation.ckpt", "hydra": "hydra.ckpt"}
 
 
@@ -128,17 +232,6 @@ def pyannote_checkpoints(tmp_path_factory: pytest.TempPathFactory, modern_python
     ``Trainer.save_checkpoint``) and ``hydra`` (a pre-3.0 hydra-trained PyanNet with a ListConfig)."""
     folder = tmp_path_factory.mktemp("pyannote-checkpoints")
     paths = {kind: folder / name for kind, name in CHECKPOINT_FILES.items()}
-    result = run_python(
-        modern_python,
-        """
-        import sys
-        from ta_compat.fixtures import write_hydra_checkpoint, write_segmentation_checkpoint, write_wespeaker_checkpoint
-
-        write_wespeaker_checkpoint(sys.argv[1])
-        write_segmentation_checkpoint(sys.argv[2])
-        write_hydra_checkpoint(sys.argv[3])
-        """,
-        *(os.fspath(paths[kind]) for kind in CHECKPOINT_FILES),
-    )
+    result = run_script(modern_python, "make_checkpoints", *(os.fspath(paths[kind]) for kind in CHECKPOINT_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
     return paths

@@ -1,72 +1,31 @@
-"""Fault injection on the real modern stack (issue 7): missing dependencies, a shim that raises,
+"""Fault injection on the real modern stack: missing dependencies, a shim that raises,
 a read-only site-packages, 32 threads, multiprocessing workers and ``importlib.reload``.
 
 Every case is a fresh interpreter of the test venv (the modern stack with the wheel installed);
-faults are injected from outside the package: a directory placed first on ``PYTHONPATH`` shadows a
-module (``soundfile``, ``numpy``, or a whole broken copy of ``ta_compat``), or a mount namespace
-makes site-packages read-only. With ``TA_COMPAT_DEBUG=1`` each application of a shim family prints
-one ``ta-compat: <target> <version>: <family> <state>`` line, which is how firings are counted.
+faults are injected from outside the package: a directory placed first on ``PYTHONPATH`` shadows
+``soundfile`` or ``numpy``, a fresh venv gets a broken install of ``ta_compat`` (its own modules
+always come from where they are installed), or a mount namespace makes site-packages read-only.
+With ``TA_COMPAT_DEBUG=1`` each application of a shim family prints one
+``ta-compat: <target> <version>: <family> <state>`` line, which is how firings are counted.
 """
 
 from __future__ import annotations
 
-import collections
-import json
-import re
+import os
 import shutil
 import subprocess
 import wave
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, List, Tuple
 
 import pytest
 
-from conftest import clean_env, pip, run_python
-
-DEBUG_LINE = re.compile(r"^ta-compat: (\S+) \S+: (\S+) ", re.M)
-TORCHAUDIO_FAMILIES_CODE = """
-import json
-from ta_compat.families import by_target
-print(json.dumps([f.name for f in by_target("torchaudio")]))
-"""
-
-# Runs on the modern stack and on the legacy one: what the legacy I/O API does without a backend.
-BACKEND_PROBE = """
-import json, os, sys
-import torch, torchaudio
-wav, out = sys.argv[1], sys.argv[2]
-result = {"backends": torchaudio.list_audio_backends()}
-calls = {
-    "load": lambda: torchaudio.load(wav),
-    "info": lambda: torchaudio.info(wav),
-    "load(backend='soundfile')": lambda: torchaudio.load(wav, backend="soundfile"),
-    "save": lambda: torchaudio.save(out, torch.zeros(1, 160), 16000),
-}
-for name, call in calls.items():
-    try:
-        call()
-        result[name] = "ok"
-    except Exception as exc:
-        result[name] = [type(exc).__name__, str(exc)]
-result["written"] = os.path.exists(out)
-print(json.dumps(result))
-"""
-
-
-def fires(stderr: str) -> Dict[str, int]:
-    return dict(collections.Counter(family for _, family in DEBUG_LINE.findall(stderr)))
-
-
-def ours(stderr: str) -> List[str]:
-    """Our lines on stderr (warnings, messages), except the debug report."""
-    return [line for line in stderr.splitlines() if "ta-compat" in line and not DEBUG_LINE.match(line + " ")]
+from conftest import SCRIPTS, clean_env, fires, ours, pip, result_of, run_python, run_script, site_packages
 
 
 @pytest.fixture(scope="module")
 def torchaudio_families(modern_python: Path) -> List[str]:
-    result = run_python(modern_python, TORCHAUDIO_FAMILIES_CODE)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return list(result_of(run_script(modern_python, "target_families", "torchaudio"))["targets"]["torchaudio"])
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +56,8 @@ def missing(tmp_path: Path, *names: str) -> str:
 
 def test_soundfile_missing_gives_the_legacy_no_backend_errors(modern_python: Path, wav: Path, tmp_path: Path) -> None:
     env = clean_env(PYTHONPATH=missing(tmp_path, "soundfile"))
-    result = run_python(modern_python, BACKEND_PROBE, str(wav), str(tmp_path / "out.wav"), env=env)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    result = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
+    data = result_of(result)
     assert data["backends"] == []
     no_backend = ["RuntimeError", f"Couldn't find appropriate backend to handle uri {wav} and format None."]
     assert data["load"] == data["info"] == no_backend
@@ -117,23 +75,20 @@ def test_soundfile_missing_matches_legacy_torchaudio(
     modern_python: Path, legacy_python: Path, wav: Path, tmp_path: Path
 ) -> None:
     env = clean_env(PYTHONPATH=missing(tmp_path, "soundfile"))
-    modern = run_python(modern_python, BACKEND_PROBE, str(wav), str(tmp_path / "out.wav"), env=env)
+    modern = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
     # torchaudio 2.8 would also find FFmpeg when its libraries are installed: keep it to soundfile
     legacy_env = dict(env, TORIO_USE_FFMPEG_VERSION="0")
-    legacy = run_python(
-        legacy_python, BACKEND_PROBE, str(wav), str(tmp_path / "out.wav"), env=legacy_env, flags=("-W", "ignore")
+    legacy = run_script(
+        legacy_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=legacy_env, flags=("-W", "ignore")
     )
-    assert modern.returncode == 0, modern.stderr
-    assert legacy.returncode == 0, legacy.stderr
-    assert json.loads(modern.stdout) == json.loads(legacy.stdout)
+    assert result_of(modern) == result_of(legacy)
 
 
 def test_numpy_missing(modern_python: Path, wav: Path, tmp_path: Path) -> None:
     """torch runs without numpy (it warns itself); soundfile needs numpy, so there is no backend."""
     env = clean_env(PYTHONPATH=missing(tmp_path, "numpy"))
-    result = run_python(modern_python, BACKEND_PROBE, str(wav), str(tmp_path / "out.wav"), env=env)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    result = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
+    data = result_of(result)
     assert data["backends"] == []
     assert data["load"] == ["RuntimeError", f"Couldn't find appropriate backend to handle uri {wav} and format None."]
     assert data["written"] is False
@@ -143,50 +98,45 @@ def test_numpy_missing(modern_python: Path, wav: Path, tmp_path: Path) -> None:
 # -- a shim that raises -----------------------------------------------------------------------
 
 
+def rewrite(path: Path, text: str) -> None:
+    """Replace ``path``'s content by a new file (never writing through a hard link into a cached stack)."""
+    path.unlink()
+    path.write_text(text)
+
+
 @pytest.fixture
-def broken_copy(modern_python: Path, tmp_path: Path) -> str:
-    """A directory with a copy of the installed ``ta_compat`` whose ``legacy_io`` raises on import."""
-    where = run_python(modern_python, "import os, ta_compat; print(os.path.dirname(ta_compat.__file__))")
-    assert where.returncode == 0, where.stderr
-    folder = tmp_path / "broken"
-    shutil.copytree(where.stdout.strip(), folder / "ta_compat", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "ta_compat" / "legacy_io.py").write_text('raise RuntimeError("fault injected: legacy_io is broken")\n')
-    return str(folder)
-
-
-SHIM_FAILURE_PROBE = """
-import json, sys
-import torchaudio
-dispatch = sys.modules["ta_compat._dispatch"]
-print(json.dumps({
-    "from": dispatch.__file__,
-    "states": sorted({o.state for o in dispatch.OUTCOMES.values() if o.target == "torchaudio"}),
-    "ours": getattr(torchaudio.load, "__ta_compat__", False),
-}))
-"""
+def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, Path]:
+    """A fresh modern venv with the wheel installed, whose installed ``ta_compat.legacy_io`` raises on
+    import; returns its python and its ``ta_compat`` folder. ta-compat's own modules always come from
+    where they are installed, so the fault goes there."""
+    python = fresh_venv("modern")
+    pip(python, "install", "-q", "--no-deps", os.fspath(wheel))
+    package = site_packages(python) / "ta_compat"
+    rewrite(package / "legacy_io.py", 'raise RuntimeError("fault injected: legacy_io is broken")\n')
+    return python, package
 
 
 @pytest.mark.parametrize("flags", [(), ("-W", "error")], ids=["default", "-W error"])
-def test_a_raising_shim_is_one_warning_and_the_import_succeeds(
-    modern_python: Path, broken_copy: str, flags: tuple
-) -> None:
-    result = run_python(modern_python, SHIM_FAILURE_PROBE, env=clean_env(PYTHONPATH=broken_copy), flags=flags)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["from"].startswith(broken_copy)  # the fault was really injected
-    assert data["states"] == ["failed"] and data["ours"] is False  # upstream's load is left as it was
+def test_a_raising_shim_is_one_warning_and_the_import_succeeds(broken_install: Tuple[Path, Path], flags: tuple) -> None:
+    python, package = broken_install
+    result = run_script(python, "import_targets", "torchaudio", flags=flags)
+    data = result_of(result)
+    assert data["package"].startswith(os.fspath(package))  # the broken install was the one used
+    assert set(data["outcomes"].values()) == {"failed"}  # every family of torchaudio
+    assert data["patched"] is False  # upstream's load is left as it was
     messages = ours(result.stderr)
     assert len(messages) == 1, result.stderr  # one warning for all the families of the target
     assert "fault injected: legacy_io is broken" in messages[0]
     assert "Traceback" not in result.stderr
 
 
-def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(modern_python: Path, broken_copy: str) -> None:
+def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(broken_install: Tuple[Path, Path]) -> None:
     """ImportError for another module inside ``ta_compat`` (not a missing ta_compat): reported."""
-    dispatch = Path(broken_copy) / "ta_compat" / "_dispatch.py"
-    dispatch.write_text(dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
+    python, package = broken_install
+    dispatch = package / "_dispatch.py"
+    rewrite(dispatch, dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
     code = "import json, torchaudio; print(json.dumps(hasattr(torchaudio, 'info')))"
-    result = run_python(modern_python, code, env=clean_env(PYTHONPATH=broken_copy))
+    result = run_python(python, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "false"  # torchaudio 2.11 as it ships
     messages = ours(result.stderr)
@@ -204,32 +154,13 @@ def _mount_namespaces() -> bool:
     return probe.returncode == 0
 
 
-READ_ONLY_PROBE = """
-import errno, json, os, sys
-site = sys.argv[1]
-try:
-    open(os.path.join(site, "probe-write"), "w").close()
-    read_only = False
-except OSError as exc:
-    read_only = exc.errno == errno.EROFS
-import torchaudio
-from pyannote.audio import Model
-dispatch = sys.modules["ta_compat._dispatch"]
-print(json.dumps({
-    "read_only": read_only,
-    "ours": getattr(torchaudio.load, "__ta_compat__", False),
-    "states": sorted({o.state for o in dispatch.OUTCOMES.values()}),
-}))
-"""
-
-
 def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> None:
     """A read-only mount (chmod does not stop root): nothing is written, shims apply, no noise."""
     if not _mount_namespaces():
         pytest.skip("no mount namespaces here (unshare -m): a read-only site-packages cannot be made for root")
     python = fresh_venv("modern")
     pip(python, "install", "-q", "--no-deps", str(wheel))
-    site = Path(run_python(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
+    site = site_packages(python)
     before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
     env = clean_env()
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # let Python try to write bytecode: it must fail silently
@@ -244,8 +175,7 @@ def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> Non
             "sh",
             str(site),
             str(python),
-            "-c",
-            READ_ONLY_PROBE,
+            os.fspath(SCRIPTS / "read_only_site.py"),
             str(site),
         ],
         env=env,
@@ -253,116 +183,35 @@ def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> Non
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout.splitlines()[-1])
+    data = result_of(result)
     assert data["read_only"] is True
-    assert data["ours"] is True and "failed" not in data["states"]
+    assert data["patched"] is True and "failed" not in data["outcomes"].values()
     assert ours(result.stderr) == [] and "Traceback" not in result.stderr
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before
 
 
 # -- threads, processes, reload ---------------------------------------------------------------
 
-THREADS_PROBE = """
-import json, sys, threading
-barrier = threading.Barrier(32)
-loads, errors = [], []
-
-def work():
-    barrier.wait()
-    try:
-        import torchaudio
-        loads.append(torchaudio.load)
-    except BaseException as exc:
-        errors.append(repr(exc))
-
-threads = [threading.Thread(target=work) for _ in range(32)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-import torchaudio
-dispatch = sys.modules["ta_compat._dispatch"]
-print(json.dumps({
-    "errors": errors,
-    "loads": len(loads),
-    "same": all(f is torchaudio.load for f in loads),
-    "ours": getattr(torchaudio.load, "__ta_compat__", False),
-    "outcomes": {k: v.state for k, v in dispatch.OUTCOMES.items()},
-}))
-"""
-
 
 def test_32_threads_import_torchaudio_at_once(modern_python: Path, torchaudio_families: List[str]) -> None:
-    result = run_python(modern_python, THREADS_PROBE, env=clean_env(TA_COMPAT_DEBUG="1"))
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout.splitlines()[-1])
-    assert data["errors"] == [] and data["loads"] == 32 and data["same"] and data["ours"]
+    result = run_script(modern_python, "import_in_threads", env=clean_env(TA_COMPAT_DEBUG="1"))
+    data = result_of(result)
+    assert data["errors"] == [] and data["loads"] == 32 and data["same"] and data["patched"]
     assert data["outcomes"] == {family: "applied" for family in torchaudio_families}
     assert fires(result.stderr) == {family: 1 for family in torchaudio_families}  # shims applied exactly once
 
 
-MP_MAIN = """\
-import json, multiprocessing, sys
-import mp_probe
-
-if __name__ == "__main__":
-    with multiprocessing.get_context(sys.argv[1]).Pool(1) as pool:
-        print(json.dumps(pool.apply(mp_probe.child)))
-"""
-
-MP_PROBE = """\
-import sys
-
-
-def child():
-    import torchaudio
-    dispatch = sys.modules.get("ta_compat._dispatch")
-    return {
-        "ours": getattr(torchaudio.load, "__ta_compat__", False),
-        "AudioMetaData": hasattr(torchaudio, "AudioMetaData"),
-        "load": dispatch.OUTCOMES["load"].state if dispatch else None,
-    }
-"""
-
-
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
-def test_multiprocessing_workers_see_the_shims(modern_python: Path, method: str, tmp_path: Path) -> None:
-    (tmp_path / "mp_main.py").write_text(MP_MAIN)
-    (tmp_path / "mp_probe.py").write_text(MP_PROBE)
-    result = subprocess.run(
-        [str(modern_python), str(tmp_path / "mp_main.py"), method],
-        env=clean_env(PYTHONPATH=str(tmp_path)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == {"ours": True, "AudioMetaData": True, "load": "applied"}
-
-
-RELOAD_PROBE = """
-import importlib, json, sys
-import torchaudio
-first = torchaudio.load
-importlib.reload(torchaudio)
-dispatch = sys.modules["ta_compat._dispatch"]
-print(json.dumps({
-    "ours": getattr(torchaudio.load, "__ta_compat__", False),
-    "same": torchaudio.load is first,
-    "AudioMetaData": hasattr(torchaudio, "AudioMetaData"),
-    "backends": torchaudio.list_audio_backends(),
-    "outcomes": {k: v.state for k, v in dispatch.OUTCOMES.items()},
-}))
-"""
+def test_multiprocessing_workers_see_the_shims(modern_python: Path, method: str) -> None:
+    result = run_script(modern_python, "mp_parent", method)
+    assert result_of(result) == {"patched": True, "AudioMetaData": True, "load": "applied"}
 
 
 def test_reload_of_torchaudio_reapplies_the_shims(modern_python: Path, torchaudio_families: List[str]) -> None:
-    result = run_python(modern_python, RELOAD_PROBE, env=clean_env(TA_COMPAT_DEBUG="1"))
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout.splitlines()[-1])
+    result = run_script(modern_python, "reload_torchaudio", env=clean_env(TA_COMPAT_DEBUG="1"))
+    data = result_of(result)
     # reload re-runs torchaudio's body, which binds the torchcodec-routed load again; the finder
     # fires again and the shim puts the legacy one back (the very same function object)
-    assert data["ours"] and data["same"] and data["AudioMetaData"] and data["backends"] == ["soundfile"]
+    assert data["patched"] and data["same"] and data["AudioMetaData"] and data["backends"] == ["soundfile"]
     assert data["outcomes"] == {family: "applied" for family in torchaudio_families}
     assert fires(result.stderr) == {family: 2 for family in torchaudio_families}

@@ -1,4 +1,4 @@
-"""Issue 4, the hub half: pyannote 3.x passes ``use_auth_token=`` to ``hf_hub_download``, which
+"""pyannote 3.x passes ``use_auth_token=`` to ``hf_hub_download``, which
 huggingface_hub >= 1.0 removed. With the ``hub`` family, Hub ids resolve from the cache (offline)
 and from the Hub (here a local server speaking the Hub's resolve protocol, via ``HF_ENDPOINT``) on
 huggingface_hub 2.x; on 0.x nothing is patched.
@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Dict, Iterator, List, Tuple
 
 import pytest
 
-from conftest import clean_env, pip, run_python
+from conftest import SCRIPTS, clean_env, pip, result_of, run_script
 
 COMMIT = "1234567890abcdef1234567890abcdef12345678"
 TOKEN = "hf_ta_compat_test_token"
@@ -27,80 +27,26 @@ TOKEN = "hf_ta_compat_test_token"
 #: The Hub ids pyannote resolves, each is only known to the populated cache / the local server.
 MODEL_ID, PIPELINE_ID = "ta-compat-org/segmentation", "ta-compat-org/vad"
 
-PIPELINE_CONFIG = f"""
-pipeline:
-  name: pyannote.audio.pipelines.VoiceActivityDetection
-  params:
-    segmentation: {MODEL_ID}
-params:
-  min_duration_on: 0.0
-  min_duration_off: 0.0
-"""
+#: A voice activity detection pipeline whose segmentation model is ``MODEL_ID``.
+PIPELINE_CONFIG = SCRIPTS / "vad_pipeline.yaml"
 
 
-def test_bootstrap_targets_are_the_family_targets() -> None:
-    """The start-up hook must hook exactly the modules some family targets (a static contract)."""
-    import _ta_compat_bootstrap
-    from ta_compat.families import FAMILIES, by_target
+def test_the_hub_family_applies_to_both_pyannote_modules() -> None:
+    """pyannote calls hf_hub_download from its model module and from its pipeline module."""
+    from ta_compat.families import by_target
 
-    assert frozenset(target for family in FAMILIES for target in family.targets) == _ta_compat_bootstrap.TARGETS
-    pipeline_families = [family.name for family in by_target("pyannote.audio.core.pipeline")]
-    assert pipeline_families == ["hub"]
+    assert [family.name for family in by_target("pyannote.audio.core.pipeline")] == ["hub"]
     assert "hub" in [family.name for family in by_target("pyannote.audio.core.model")]
 
 
-def result_of(process: Any) -> Dict[str, Any]:
-    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
-    assert process.returncode == 0 and lines, process.stdout[-3000:] + process.stderr[-6000:]
-    return json.loads(lines[-1][len("RESULT ") :])
-
-
-# Model.from_pretrained and Pipeline.from_pretrained of Hub ids (the cache dir is pyannote's own,
-# PYANNOTE_CACHE, which it passes to hf_hub_download), with and without a token.
-SCRIPT = """
-import json, sys, warnings
-warnings.simplefilter("ignore")
-import torch
-token, MODEL, PIPELINE = sys.argv[1:4]
-from pyannote.audio import Inference, Model, Pipeline
-from pyannote.core import Annotation
-import huggingface_hub
-import pyannote.audio.core.model as model_module
-import pyannote.audio.core.pipeline as pipeline_module
-
-def attempt(call):
-    try:
-        return {"ok": call()}
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
-
-wave = {"waveform": torch.randn(1, 16000 * 12) * 0.1, "sample_rate": 16000}
-out = {
-    "hub": huggingface_hub.__version__,
-    "model": attempt(lambda: type(Model.from_pretrained(MODEL, use_auth_token=None)).__name__),
-    "model_token": attempt(lambda: type(Model.from_pretrained(MODEL + "@main", use_auth_token=token)).__name__),
-    "inference": attempt(lambda: list(Inference(MODEL, use_auth_token=token)(wave).data.shape)),
-    "pipeline": attempt(lambda: isinstance(Pipeline.from_pretrained(PIPELINE, use_auth_token=token)(wave), Annotation)),
-    "unpatched": {
-        module.__name__: module.hf_hub_download is huggingface_hub.hf_hub_download
-        for module in (model_module, pipeline_module)
-    },
-}
-outcomes = getattr(sys.modules.get("ta_compat._dispatch"), "OUTCOMES", {})
-out["state"] = {name: [o.state, o.patched] for name, o in outcomes.items() if name == "hub"}
-print("RESULT " + json.dumps(out))
-"""
-
-
 @pytest.fixture(scope="module")
-def hub_files(
-    tmp_path_factory: pytest.TempPathFactory, pyannote_checkpoints: Dict[str, Path]
-) -> Dict[str, Dict[str, Path]]:
+def hub_files(pyannote_checkpoints: Dict[str, Path]) -> Dict[str, Dict[str, Path]]:
     """{repo id: {file name: local file}}: the segmentation checkpoint and a pipeline using it by id."""
-    folder = tmp_path_factory.mktemp("hub-files")
-    config = folder / "config.yaml"
-    config.write_text(PIPELINE_CONFIG)
-    return {MODEL_ID: {"pytorch_model.bin": pyannote_checkpoints["segmentation"]}, PIPELINE_ID: {"config.yaml": config}}
+    assert f"segmentation: {MODEL_ID}\n" in PIPELINE_CONFIG.read_text()
+    return {
+        MODEL_ID: {"pytorch_model.bin": pyannote_checkpoints["segmentation"]},
+        PIPELINE_ID: {"config.yaml": PIPELINE_CONFIG},
+    }
 
 
 def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]) -> None:
@@ -108,19 +54,13 @@ def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )
-    result = run_python(
-        python,
-        """
-        import json, sys
-        from ta_compat.fixtures import populate_hf_cache
-        for repo, entries in json.loads(sys.argv[2]).items():
-            populate_hf_cache(sys.argv[1], repo, entries, commit=sys.argv[3])
-        """,
-        os.fspath(cache),
-        spec,
-        COMMIT,
-    )
+    result = run_script(python, "populate_hub_cache", os.fspath(cache), spec, COMMIT)
     assert result.returncode == 0, result.stderr
+
+
+def from_pretrained(python: Path, env: Dict[str, str]) -> Dict[str, Any]:
+    """What ``hub_from_pretrained`` reports for the test's Hub ids and token."""
+    return result_of(run_script(python, "hub_from_pretrained", TOKEN, MODEL_ID, PIPELINE_ID, env=env))
 
 
 def offline_env(tmp_path: Path, **extra: str) -> Dict[str, str]:
@@ -136,12 +76,13 @@ def offline_env(tmp_path: Path, **extra: str) -> Dict[str, str]:
 def offline(
     modern_python: Path, hub_files: Dict[str, Dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
 ) -> Dict[str, Any]:
-    """SCRIPT offline from a populated pyannote cache: with the hub family, and with it off."""
+    """``hub_from_pretrained`` offline from a populated pyannote cache: with the hub family, and with it off."""
     tmp = tmp_path_factory.mktemp("offline")
     populated_cache(modern_python, tmp / "pyannote-cache", hub_files)
-    on = result_of(run_python(modern_python, SCRIPT, TOKEN, MODEL_ID, PIPELINE_ID, env=offline_env(tmp)))
-    off = result_of(
-        run_python(modern_python, SCRIPT, TOKEN, MODEL_ID, PIPELINE_ID, env=offline_env(tmp, TA_COMPAT_DISABLE="hub"))
+    on = from_pretrained(modern_python, offline_env(tmp))
+    off = from_pretrained(
+        modern_python,
+        offline_env(tmp, TA_COMPAT_DISABLE="hub"),
     )
     return {"on": on, "off": off}
 
@@ -236,7 +177,7 @@ def test_online_downloads_pass_the_token_on_hub_2(modern_python: Path, fake_hub:
     )
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         env.pop(proxy, None)
-    data = result_of(run_python(modern_python, SCRIPT, TOKEN, MODEL_ID, PIPELINE_ID, env=env))
+    data = from_pretrained(modern_python, env)
     for call in ("model", "model_token", "inference", "pipeline"):
         assert "error" not in data[call], (call, data[call])
     weights = [auth for method, path, auth in requests if path.endswith("/pytorch_model.bin")]
@@ -258,7 +199,7 @@ def test_nothing_is_patched_on_hub_0(
     python = fresh_venv("modern")
     pip(python, "install", "-q", "huggingface_hub<1.0", os.fspath(wheel))
     populated_cache(python, tmp_path / "pyannote-cache", hub_files)
-    data = result_of(run_python(python, SCRIPT, TOKEN, MODEL_ID, PIPELINE_ID, env=offline_env(tmp_path)))
+    data = from_pretrained(python, offline_env(tmp_path))
     assert data["hub"].split(".")[0] == "0"
     assert data["unpatched"] == {"pyannote.audio.core.model": True, "pyannote.audio.core.pipeline": True}
     assert data["state"]["hub"] == ["not needed", []]

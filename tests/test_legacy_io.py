@@ -20,10 +20,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env, run_python
+from conftest import NEEDS_STACKS, SCRIPTS, UNDER_NOX, clean_env, run_script
 
-torchaudio = pytest.importorskip("torchaudio")
-torch = pytest.importorskip("torch")
+if not UNDER_NOX:  # torch and torchaudio are imported right here, in the test process
+    pytest.skip(NEEDS_STACKS, allow_module_level=True)
+
+import torch
+import torchaudio
 
 RATE = 16000
 
@@ -93,18 +96,7 @@ def test_audiometadata_pickles_and_legacy_torchaudio_loads_the_pickle(tmp_path: 
     assert type(clone) is torchaudio.AudioMetaData and vars(clone) == vars(meta)
     path = tmp_path / "meta.pickle"
     path.write_bytes(pickle.dumps(meta))
-    result = run_python(
-        legacy_python,
-        """
-        import pickle, sys, warnings
-        warnings.simplefilter("ignore")
-        import torchaudio
-        meta = pickle.load(open(sys.argv[1], "rb"))
-        assert isinstance(meta, torchaudio.AudioMetaData), type(meta)
-        print(meta)
-        """,
-        os.fspath(path),
-    )
+    result = run_script(legacy_python, "unpickle_metadata", os.fspath(path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(meta)
 
@@ -120,19 +112,7 @@ def test_info_returns_audiometadata(stereo: Path) -> None:
 
 def test_backend_common_module_in_a_fresh_interpreter(modern_python: Path) -> None:
     """pyannote 3.1.1 imports ``AudioMetaData`` from ``torchaudio.backend.common`` first thing."""
-    result = run_python(
-        modern_python,
-        """
-        from torchaudio.backend.common import AudioMetaData
-        import torchaudio
-        import torchaudio.backend.common as common
-        assert AudioMetaData is torchaudio.AudioMetaData
-        try:
-            common.NotThere
-        except AttributeError as exc:
-            print(exc)
-        """,
-    )
+    result = run_script(modern_python, "backend_common_module")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "module 'torchaudio.backend.common' has no attribute 'NotThere'"
 
@@ -256,37 +236,20 @@ def test_mono_and_empty_layouts(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Warnings: none by default, one per call site with TA_COMPAT_WARN=1
 # --------------------------------------------------------------------------------------------
-WARN_SCRIPT = """\
-import sys
-import torch
-import torchaudio
-path, out = sys.argv[1], sys.argv[2]
-for _ in range(3):
-    torchaudio.load(path)  # LINE_LOAD_A
-torchaudio.load(path, num_frames=5)  # LINE_LOAD_B
-for _ in range(2):
-    torchaudio.info(path)  # LINE_INFO
-torchaudio.save(out, torch.zeros(1, 10), 16000)  # LINE_SAVE
-torchaudio.list_audio_backends()  # LINE_LIST
-torchaudio.get_audio_backend()  # LINE_GET
-torchaudio.set_audio_backend("soundfile")  # LINE_SET
-from torchaudio.backend.common import AudioMetaData  # LINE_COMMON
-"""
+#: User code calling the legacy API, each line of interest marked ``# LINE_<name>``.
+LEGACY_CALLS = SCRIPTS / "legacy_calls.py"
 
 
 def _line(marker: str) -> int:
-    return next(i for i, line in enumerate(WARN_SCRIPT.splitlines(), 1) if line.endswith(marker))
+    return next(i for i, line in enumerate(LEGACY_CALLS.read_text().splitlines(), 1) if line.endswith(marker))
 
 
 def test_ta_compat_warn_warns_once_per_call_site_naming_the_replacement(
     tmp_path: Path, modern_python: Path, stereo: Path
 ) -> None:
-    script = tmp_path / "user_code.py"
-    script.write_text(WARN_SCRIPT)
-    result = run_python(
+    result = run_script(
         modern_python,
-        "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-        os.fspath(script),
+        "legacy_calls",
         os.fspath(stereo),
         os.fspath(tmp_path / "out.wav"),
         env=clean_env(TA_COMPAT_WARN="1"),
@@ -308,22 +271,15 @@ def test_ta_compat_warn_warns_once_per_call_site_naming_the_replacement(
         )
     )
     assert sites == expected, result.stderr  # once per call site, pointing at the user's line
-    assert all(line.split(":")[0] == os.fspath(script) for line in warned), result.stderr
+    assert all(line.split(":")[0] == os.fspath(LEGACY_CALLS) for line in warned), result.stderr
     for line in warned:
         assert "legacy torchaudio API restored by ta-compat; port to " in line, line
     assert any("torchaudio.load" in line and "port to soundfile.read" in line for line in warned)
 
 
 def test_no_warnings_at_all_by_default(tmp_path: Path, modern_python: Path, stereo: Path) -> None:
-    script = tmp_path / "user_code.py"
-    script.write_text(WARN_SCRIPT)
-    result = run_python(
-        modern_python,
-        "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-        os.fspath(script),
-        os.fspath(stereo),
-        os.fspath(tmp_path / "out.wav"),
-        flags=("-W", "error"),
+    result = run_script(
+        modern_python, "legacy_calls", os.fspath(stereo), os.fspath(tmp_path / "out.wav"), flags=("-W", "error")
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -392,22 +348,7 @@ def test_bad_input_to_a_file_object_writes_nothing() -> None:
 def test_a_write_that_fails_midway_leaves_the_old_file(tmp_path: Path, modern_python: Path, stereo: Path) -> None:
     """The file-size limit makes the write fail after part of the data went out (a full disk)."""
     before = stereo.read_bytes()
-    result = run_python(
-        modern_python,
-        """
-        import resource, signal, sys
-        import torch, torchaudio
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
-        try:
-            torchaudio.save(sys.argv[1], torch.rand(2, 160000) - 0.5, 16000)
-        except BaseException as exc:
-            print("failed:", type(exc).__name__, exc)
-        else:
-            print("no failure")
-        """,
-        os.fspath(stereo),
-    )
+    result = run_script(modern_python, "save_over_file_size_limit", os.fspath(stereo))
     assert result.returncode == 0, result.stderr
     # The same error as legacy (which left a truncated 64 kB file there).
     assert result.stdout.startswith("failed: LibsndfileError System error."), result.stdout + result.stderr
@@ -477,159 +418,9 @@ def test_save_to_dev_null(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Fuzz: broken input only ever raises RuntimeError / ValueError / TypeError
 # --------------------------------------------------------------------------------------------
-FUZZ_SCRIPT = r"""
-import io, os, sys, tempfile, threading
-import numpy as np
-import soundfile
-import torchaudio
-from hypothesis import HealthCheck, example, given, settings, strategies as st
-
-ALLOWED = (RuntimeError, ValueError, TypeError)
-EXAMPLES = int(sys.argv[1])
-SCRATCH = tempfile.mkdtemp()
-
-FORMATS = [
-    ("WAV", "PCM_16"), ("WAV", "PCM_U8"), ("WAV", "FLOAT"), ("WAV", "IMA_ADPCM"), ("WAV", "MS_ADPCM"),
-    ("WAV", "ULAW"), ("WAVEX", "PCM_24"), ("FLAC", "PCM_16"), ("FLAC", "PCM_24"), ("OGG", "VORBIS"),
-    ("OGG", "OPUS"), ("MP3", "MPEG_LAYER_III"), ("AIFF", "PCM_16"), ("W64", "PCM_16"), ("RF64", "PCM_16"),
-    ("AU", "PCM_16"), ("CAF", "ALAC_16"), ("NIST", "PCM_16"),
-]
-CORPUS = []
-for fmt, subtype in FORMATS:
-    buffer = io.BytesIO()
-    rate = 48000 if subtype == "OPUS" else 16000
-    soundfile.write(buffer, np.random.default_rng(0).uniform(-0.5, 0.5, (400, 3 if fmt == "WAVEX" else 2)),
-                    rate, subtype=subtype, format=fmt)
-    CORPUS.append(buffer.getvalue())
-# An 8-channel FLAC whose STREAMINFO declares 2**36 - 1 frames (2 TiB of float32).
-buffer = io.BytesIO()
-soundfile.write(buffer, np.zeros((400, 8)), 16000, subtype="PCM_16", format="FLAC")
-HUGE_FLAC = bytearray(buffer.getvalue())
-HUGE_FLAC[21] |= 0x0F
-HUGE_FLAC[22:26] = b"\xff\xff\xff\xff"
-HUGE_FLAC = bytes(HUGE_FLAC)
-
-
-class NonSeekable(io.RawIOBase):
-    def __init__(self, data):
-        self._data = io.BytesIO(data)
-    def readable(self):
-        return True
-    def seekable(self):
-        return False
-    def readinto(self, target):
-        chunk = self._data.read(len(target))
-        target[: len(chunk)] = chunk
-        return len(chunk)
-
-
-def feed(path, data):
-    try:
-        with open(path, "wb") as fifo:
-            fifo.write(data)
-    except OSError:
-        pass
-
-
-@st.composite
-def broken(draw):
-    if draw(st.booleans()):
-        return draw(st.binary(max_size=2048))
-    data = bytearray(draw(st.sampled_from(CORPUS + [HUGE_FLAC])))
-    for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(["truncate", "overwrite", "size", "zero"]))
-        at = draw(st.integers(0, min(len(data), 256)))
-        if kind == "truncate":
-            del data[at:]
-        elif kind == "overwrite":
-            chunk = draw(st.binary(min_size=1, max_size=16))
-            data[at : at + len(chunk)] = chunk
-        elif kind == "size":  # a declared size field made huge (or zero)
-            value = draw(st.sampled_from([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE]))
-            order = draw(st.sampled_from(["<", ">"]))
-            data[at : at + 4] = value.to_bytes(4, "little" if order == "<" else "big")
-        else:
-            data[at : at + 8] = bytes(8)
-    return bytes(data)
-
-
-OFFSETS = st.one_of(st.integers(-2000, 2000), st.integers(-(2**62), 2**62), st.sampled_from([2**63, -(2**63), 10**30]))
-
-
-# Known traps, always tried: a stream of unknown length asked for 10**13 frames, and a header
-# that declares more frames than memory holds (soundfile allocates the declared length).
-@example(data=CORPUS[0], kind="fifo", call="load", frame_offset=0, num_frames=10**13, normalize=True,
-         channels_first=True)
-@example(data=HUGE_FLAC, kind="path", call="load", frame_offset=0, num_frames=-1, normalize=False,
-         channels_first=True)
-@example(data=HUGE_FLAC, kind="bytesio", call="load", frame_offset=10, num_frames=2**62, normalize=True,
-         channels_first=False)
-@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
-@given(
-    data=broken(),
-    kind=st.sampled_from(["bytesio", "path", "nonseekable", "closed", "fifo", "offset"]),
-    call=st.sampled_from(["info", "load"]),
-    frame_offset=OFFSETS,
-    num_frames=OFFSETS,
-    normalize=st.booleans(),
-    channels_first=st.booleans(),
-)
-def test(data, kind, call, frame_offset, num_frames, normalize, channels_first):
-    path = os.path.join(SCRATCH, "input.wav")
-    if kind in ("path", "closed", "offset"):
-        with open(path, "wb") as f:
-            f.write(data)
-    if kind == "bytesio":
-        uri = io.BytesIO(data)
-    elif kind == "path":
-        uri = path
-    elif kind == "nonseekable":
-        uri = NonSeekable(data)
-    elif kind == "closed":
-        uri = open(path, "rb")
-        uri.close()
-    elif kind == "offset":  # a file object not at the header
-        uri = open(path, "rb")
-        uri.seek(len(data) // 2)
-    else:
-        path = os.path.join(SCRATCH, "input.fifo")
-        if os.path.exists(path):
-            os.unlink(path)
-        os.mkfifo(path)
-        threading.Thread(target=feed, args=(path, data), daemon=True).start()
-        uri = path
-    try:
-        if call == "info":
-            meta = torchaudio.info(uri)
-            assert meta.num_channels >= 0 and meta.num_frames >= 0
-        else:
-            waveform, rate = torchaudio.load(uri, frame_offset=frame_offset, num_frames=num_frames,
-                                             normalize=normalize, channels_first=channels_first)
-            assert waveform.ndim == 2 and isinstance(rate, int)
-    except ALLOWED:
-        pass
-    finally:
-        if hasattr(uri, "close"):
-            uri.close()
-
-
-test()
-print("fuzz ok")
-"""
-
-
-def test_fuzz_broken_input_raises_only_runtime_value_or_type_errors(tmp_path: Path, modern_python: Path) -> None:
-    script = tmp_path / "fuzz.py"
-    script.write_text(FUZZ_SCRIPT)
+def test_fuzz_broken_input_raises_only_runtime_value_or_type_errors(modern_python: Path) -> None:
     # A subprocess with a timeout: a crash or a hang fails this test instead of killing pytest.
-    result = run_python(
-        modern_python,
-        "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-        os.fspath(script),
-        "500",
-        timeout=240,
-    )
+    result = run_script(modern_python, "fuzz_io", "500", timeout=240)
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
     assert result.stdout.strip().endswith("fuzz ok")
 

@@ -2,15 +2,17 @@
 
 The same calls run in the legacy reference stack (torch/torchaudio 2.8.0, its own soundfile
 backend) and in the modern stack (torch 2.14.1, torchaudio 2.11.0) where the API comes from
-ta-compat's ``.pth`` hook. ``io_probe.py`` runs them (one subprocess per stack, never importing
+ta-compat's ``.pth`` hook. ``tests/scripts/io_probe.py`` runs them (one subprocess per stack, never importing
 ``ta_compat``) and pickles every result: tensors with dtype/shape/stride/contiguity/values,
 metadata fields and ``str()``, file positions, written bytes and their read-back, exception
 classes and messages, warnings. Everything must match, except the differences listed in
 ``DELIBERATE`` (each with its reason, also in the README), and each of those must really occur.
 
-The corpus and the argument combinations follow ``shared/spec/legacy-torchaudio.md`` §1, §2:
-the frame_offset/num_frames table of §2.3, normalize/channels_first, format/buffer_size/backend,
-every kind of first argument, and the save table of §2.6 with its error rows.
+The corpus holds every container and subtype libsndfile reads, odd but readable files and broken
+ones. The calls cover what legacy code passes: frame_offset/num_frames inside, at and past the
+end of a file, negative and non-integer; normalize/channels_first; format/buffer_size/backend;
+every kind of first argument (paths, file objects at any position, bytes, descriptors, FIFOs);
+and for save, every extension x encoding x bits_per_sample x dtype, with the rows legacy refuses.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env
+from conftest import SCRIPTS, clean_env
 
 Counter = collections.Counter
-PROBE = Path(__file__).resolve().parent / "io_probe.py"
+PROBE = SCRIPTS / "io_probe.py"
 PROBE_TIMEOUT = 600
 
 FRAMES = 1600
@@ -268,7 +270,8 @@ def np_int(value: int, dtype: str = "int64") -> Dict[str, Any]:
     return {"__np__": dtype, "v": value}
 
 
-# frame_offset/num_frames rows of spec §2.3 (on a 1600-frame file), plus a few more.
+# frame_offset/num_frames pairs on a 1600-frame file: whole, empty and partial reads, offsets at and
+# past the end, negative values (legacy's own meanings), floats, numpy integers, bools and strings.
 OFFSET_TABLE: List[Tuple[Any, Any]] = [
     (0, -1),
     (0, -5),
@@ -480,7 +483,7 @@ def build_save_cases(add: Callable[..., None], corpus: Dict[str, Path]) -> None:
         return {"kind": kind, "name": name, **extra}
 
     good = os.fspath(corpus["wav_16"])
-    # The §2.6 table: extension x encoding x bits_per_sample (float32 data).
+    # Every extension x encoding x bits_per_sample, valid or refused (float32 data).
     for ext in SAVE_EXTENSIONS:
         for encoding in SAVE_ENCODINGS:
             for bits in SAVE_BITS:
@@ -883,8 +886,8 @@ def test_every_deliberate_difference_occurs(
 
 
 def test_legacy_answers_are_the_documented_ones(results: Tuple[Dict[str, Any], Dict[str, Any]]) -> None:
-    """Spot checks that the reference really behaves as the spec says (so a probe bug that made
-    both sides fail the same way would not pass unnoticed)."""
+    """Spot checks that the reference really behaves as legacy torchaudio 2.8 is known to (so a probe
+    bug that made both sides fail the same way would not pass unnoticed)."""
     legacy, _ = results
     value = legacy["load/wav_16/str/normalize=False/channels_first=True"]["value"]["tuple"]
     tensor = value[0]["tensor"]

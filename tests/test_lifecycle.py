@@ -1,4 +1,4 @@
-"""Packaging life-cycle (issue 7): ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
+"""Packaging life-cycle: ``pip install``, ``pip install -e``, ``uv pip install``, upgrade,
 downgrade, install from the sdist and uninstall leave exactly the files RECORD lists, and a moved or deleted editable
 checkout costs one clear line at start-up, not a traceback storm.
 
@@ -10,7 +10,6 @@ the hook is checked with the fake ``torchaudio`` of ``tests/fakes``. Nothing her
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import shutil
@@ -22,22 +21,12 @@ from typing import Dict, Set
 
 import pytest
 
-from conftest import ROOT, clean_env, run_python
+from conftest import FAKES, ROOT, build_wheel, clean_env, result_of, run_python, run_script, site_packages
 
-FAKES = Path(__file__).resolve().parent / "fakes"
 TIMEOUT = 600
 UV_OWN = {".lock"}  # uv's lock file at the root of a venv it worked in: uv's, not ours
 
-HOOK_PROBE = """
-import json, sys
-import torchaudio
-print(json.dumps({
-    "patched": getattr(torchaudio.load, "__ta_compat__", False) is True,
-    "ta_compat": sys.modules["ta_compat"].__file__,
-    "bootstrap": sys.modules["_ta_compat_bootstrap"].__file__,
-    "version": sys.modules["ta_compat"].__version__,
-}))
-"""
+pytestmark = pytest.mark.slow
 
 
 def _env(**overrides: str) -> Dict[str, str]:
@@ -60,8 +49,7 @@ class Venv:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.python = path / "bin" / "python"
-        out = run_python(self.python, "import sysconfig; print(sysconfig.get_paths()['purelib'])", env=_env())
-        self.site = Path(out.stdout.strip())
+        self.site = site_packages(self.python, _env())
 
     def pip(self, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess:
         return _run(self.python, "-m", "pip", "--disable-pip-version-check", *args)
@@ -82,10 +70,10 @@ class Venv:
         return paths
 
     def hook(self, **env: str) -> dict:
-        result = run_python(self.python, HOOK_PROBE, env=_env(PYTHONPATH=str(FAKES), **env))
-        assert result.returncode == 0, result.stderr
+        """The hook's report after importing the fake torchaudio (see ``tests/scripts/hook_report.py``)."""
+        result = run_script(self.python, "import_targets", "torchaudio", env=_env(PYTHONPATH=str(FAKES), **env))
         assert result.stderr == ""
-        return json.loads(result.stdout)
+        return result_of(result)
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +112,7 @@ def next_wheel(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     """The wheel of a later version (built from a temporary copy of the repository)."""
     version = wheel.name.split("-")[1] + ".post1"
     root = tmp_path_factory.mktemp("next")
-    source = _copy_repo(root / "src", version=version, extra_module=True)
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", root / "dist", source)
-    (built,) = (root / "dist").glob("ta_compat-*.whl")
+    built = build_wheel(_copy_repo(root / "src", version=version, extra_module=True), root / "dist")
     assert version in built.name
     return built
 
@@ -146,7 +132,7 @@ def test_pip_install_then_uninstall(venv: Venv, wheel: Path) -> None:
     venv.pip("install", "-q", "--no-deps", wheel)
     _assert_exactly_record(venv, before)
     state = venv.hook()
-    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
+    assert state["patched"] and state["package"].startswith(str(venv.site))
     venv.pip("uninstall", "-y", "-q", "ta-compat")
     assert venv.tree() == before  # nothing of ours is left, not even an empty folder (pip #11315)
     assert run_python(venv.python, "pass", env=_env()).stderr == ""
@@ -177,7 +163,7 @@ def test_pip_editable_install_of_the_checkout(venv: Venv) -> None:
     assert any(Path(path).name.endswith(".pth") and "editable" in path for path in record), sorted(record)
     state = venv.hook()  # the package runs from the source tree; the start-up module sits beside the .pth
     assert state["patched"]
-    assert state["ta_compat"].startswith(str(ROOT / "src")) and state["bootstrap"].startswith(str(venv.site))
+    assert state["package"].startswith(str(ROOT / "src")) and state["bootstrap"].startswith(str(venv.site))
     venv.pip("uninstall", "-y", "-q", "ta-compat")
     assert venv.tree() == before
 
@@ -201,7 +187,7 @@ def test_pip_install_from_the_sdist(venv: Venv, sdist: Path) -> None:
     venv.pip("install", "-q", "--no-deps", sdist)  # builds a wheel from the sdist, then installs it
     _assert_exactly_record(venv, before)
     state = venv.hook()
-    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
+    assert state["patched"] and state["package"].startswith(str(venv.site))
     venv.pip("uninstall", "-y", "-q", "ta-compat")
     assert venv.tree() == before
 
@@ -253,7 +239,7 @@ def test_uv_pip_install_then_uninstall(venv: Venv, wheel: Path, uv: Path) -> Non
     _run(uv, "pip", "install", "--quiet", "--no-deps", "--python", venv.python, wheel)
     _assert_exactly_record(venv, before)
     state = venv.hook()
-    assert state["patched"] and state["ta_compat"].startswith(str(venv.site))
+    assert state["patched"] and state["package"].startswith(str(venv.site))
     _run(uv, "pip", "uninstall", "--quiet", "--python", venv.python, "ta-compat")
     assert venv.tree() - UV_OWN == before
 
@@ -264,6 +250,6 @@ def test_uv_pip_editable_install(venv: Venv, uv: Path, tmp_path: Path) -> None:
     _run(uv, "pip", "install", "--quiet", "--no-deps", "--python", venv.python, "-e", checkout)
     _assert_exactly_record(venv, before)
     state = venv.hook()
-    assert state["patched"] and state["ta_compat"].startswith(str(checkout / "src"))
+    assert state["patched"] and state["package"].startswith(str(checkout / "src"))
     _run(uv, "pip", "uninstall", "--quiet", "--python", venv.python, "ta-compat")
     assert venv.tree() - UV_OWN == before

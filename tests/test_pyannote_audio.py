@@ -2,7 +2,8 @@
 ta-compat) as on the legacy stack (torchaudio 2.8): ``__call__``, ``get_duration`` and ``crop`` in
 both modes (with the out-of-bounds, zero-length and fixed-duration edges), paths and file objects.
 
-The same probe runs in both stacks as a subprocess; it never imports ``ta_compat``.
+The same program (``tests/scripts/pyannote_audio_calls.py``) runs in both stacks as a subprocess;
+it never imports ``ta_compat``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import run_python
+from conftest import run_script
 
 RATE = 16000
 
@@ -39,105 +40,6 @@ SEGMENTS: List[Tuple[float, float]] = [
     (3.0, 4.0),  # entirely after the file
     (-2.0, -1.0),  # entirely before the file
 ]
-
-PROBE = r"""
-import io, json, pickle, random, re, sys, warnings
-warnings.simplefilter("ignore")
-from pathlib import Path
-import numpy as np
-import torch
-import torchaudio
-from pyannote.audio import Audio
-from pyannote.core import Segment
-
-spec = json.loads(open(sys.argv[1]).read())
-files, segments = spec["files"], spec["segments"]
-results = {"__versions__": (torch.__version__, torchaudio.__version__, "ta_compat" in sys.modules)}
-
-
-def describe(value):
-    if isinstance(value, torch.Tensor):
-        return ("tensor", str(value.dtype), tuple(value.shape), tuple(value.stride()), value.numpy().copy())
-    if isinstance(value, tuple):
-        return tuple(describe(v) for v in value)
-    return ("plain", type(value).__name__, value)
-
-
-def variants(name):
-    path = files[name]["path"]
-    yield "str", lambda: path
-    yield "Path", lambda: Path(path)
-    yield "dict-str", lambda: {"audio": path}
-    if files[name]["channels"] > 1:
-        yield "dict-channel1", lambda: {"audio": path, "channel": 1}
-    yield "dict-open-file", lambda: {"audio": open(path, "rb")}
-    yield "dict-bytesio", lambda: {"audio": io.BytesIO(open(path, "rb").read())}
-
-
-def run(key, make_file, call):
-    file = make_file()
-    random.seed(0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = describe(call(file))
-        except Exception as exc:
-            message = re.sub(" at 0x[0-9a-f]+", "", str(exc))
-            value = ("error", type(exc).__name__, isinstance(exc, RuntimeError), message)
-    audio = file.get("audio") if isinstance(file, dict) else None
-    position = audio.tell() if hasattr(audio, "tell") else None
-    kept = [str(w.message) for w in caught if "seek-and-read" in str(w.message)]
-    results[key] = {"value": value, "position": position, "warnings": kept}
-    if hasattr(audio, "close"):
-        audio.close()
-
-
-configs = {
-    "default": lambda: Audio(),
-    "16k-downmix": lambda: Audio(sample_rate=16000, mono="downmix"),
-    "random": lambda: Audio(mono="random"),
-}
-for config, make_audio in configs.items():
-    audio = make_audio()
-    results[f"backend/{config}"] = audio.backend
-    for name in files:
-        for variant, make_file in variants(name):
-            prefix = f"{config}/{name}/{variant}"
-            run(f"{prefix}/call", make_file, lambda f: audio(f))
-            run(f"{prefix}/duration", make_file, lambda f: audio.get_duration(f))
-            # Every edge with the default Audio; the main ones with downmixing/resampling too.
-            full = config == "default" and variant in ("str", "dict-channel1", "dict-open-file", "dict-bytesio")
-            if not full and (config == "default" or variant not in ("str", "dict-channel1")):
-                continue
-            for start, end in segments if full else segments[:1] + segments[4:5]:
-                for duration in (None, 0.7) if full else (None,):
-                    for mode in ("raise", "pad"):
-                        run(
-                            f"{prefix}/crop/{start}-{end}/duration={duration}/{mode}",
-                            make_file,
-                            lambda f: audio.crop(f, Segment(start, end), duration=duration, mode=mode),
-                        )
-
-# A file whose info is known but whose audio cannot be read: crop's "except RuntimeError" paths.
-audio = Audio()
-garbage = files["garbage"]["path"]
-for variant, make_file in (
-    ("path", lambda: {"audio": garbage}),
-    ("open-file", lambda: {"audio": open(garbage, "rb")}),
-):
-    def with_info(make_file=make_file):
-        file = make_file()
-        file["torchaudio.info"] = torchaudio.AudioMetaData(
-            sample_rate=np.int64(16000), num_frames=np.int64(32000), num_channels=np.int64(2),
-            bits_per_sample=np.int64(16), encoding=np.str_("PCM_S"),
-        )
-        return file
-    run(f"fallback/{variant}/crop", with_info, lambda f: audio.crop(f, Segment(0.5, 1.0)))
-    run(f"fallback/{variant}/duration", with_info, lambda f: audio.get_duration(f))
-
-with open(sys.argv[2], "wb") as f:
-    pickle.dump(results, f)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +64,7 @@ def run_probe(python: Path, corpus: Dict[str, Any], work: Path, name: str) -> Di
     spec = work / "spec.json"
     spec.write_text(json.dumps({"files": corpus, "segments": SEGMENTS}))
     out = work / f"{name}.pickle"
-    result = run_python(python, PROBE, os.fspath(spec), os.fspath(out))
+    result = run_script(python, "pyannote_audio_calls", os.fspath(spec), os.fspath(out))
     assert result.returncode == 0, result.stdout + result.stderr
     with open(out, "rb") as f:
         return pickle.load(f)

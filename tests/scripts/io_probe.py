@@ -25,6 +25,7 @@ import sys
 import threading
 import traceback
 import warnings
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import soundfile
@@ -40,7 +41,8 @@ with warnings.catch_warnings():
 FORCE_SOUNDFILE = LEGACY and BACKENDS != ["soundfile"]
 
 
-def decode(value):
+def decode(value: Any) -> Any:
+    """A JSON value with its tagged numpy scalars and tuples made real."""
     if isinstance(value, dict):
         if "__np__" in value:
             return getattr(np, value["__np__"])(value["v"])
@@ -55,14 +57,15 @@ def decode(value):
 class ReadOnly:
     """A file-like object with ``read`` only."""
 
-    def __init__(self, data):
+    def __init__(self, data: bytes) -> None:
         self._data = io.BytesIO(data)
 
-    def read(self, n=-1):
+    def read(self, n: int = -1) -> bytes:
         return self._data.read(n)
 
 
-def describe_exception(exc):
+def describe_exception(exc: BaseException) -> Dict[str, Any]:
+    """The class, kind and message of ``exc``."""
     return {
         "type": type(exc).__name__,
         "module": type(exc).__module__,
@@ -74,7 +77,8 @@ def describe_exception(exc):
     }
 
 
-def describe_tensor(tensor):
+def describe_tensor(tensor: Any) -> Dict[str, Any]:
+    """Everything about a tensor a caller can see: values, dtype, layout, storage."""
     storage = tensor.untyped_storage()
     return {
         "array": tensor.detach().cpu().numpy().copy() if tensor.dtype != torch.bfloat16 else None,
@@ -89,7 +93,8 @@ def describe_tensor(tensor):
     }
 
 
-def describe_value(value):
+def describe_value(value: Any) -> Dict[str, Any]:
+    """A call's return value as plain, picklable data."""
     if isinstance(value, torch.Tensor):
         return {"tensor": describe_tensor(value)}
     if isinstance(value, tuple):
@@ -106,7 +111,8 @@ def describe_value(value):
     return {"plain": value, "type": type(value).__name__}
 
 
-def feed_fifo(path, data):
+def feed_fifo(path: str, data: bytes) -> None:
+    """Write ``data`` into the FIFO at ``path``."""
     try:
         with open(path, "wb") as fifo:
             fifo.write(data)
@@ -114,10 +120,11 @@ def feed_fifo(path, data):
         pass
 
 
-def make_uri(spec, scratch, cleanup):
-    """The first argument of a call, built from its JSON description."""
+def make_uri(spec: Dict[str, Any], scratch: str, cleanup: List[Callable[[], None]]) -> Tuple[Any, Any]:
+    """The first argument of a call, built from its JSON description, and the file object in it
+    (or None) whose position and closed state the result records."""
     kind = spec["kind"]
-    path = spec.get("path")
+    path: str = spec.get("path", "")
     if kind == "none":
         return None, None
     if kind == "str":
@@ -156,7 +163,8 @@ def make_uri(spec, scratch, cleanup):
     raise ValueError(f"unknown uri kind {kind}")
 
 
-def fd_is_open(fd):
+def fd_is_open(fd: int) -> bool:
+    """Whether the caller's file descriptor is still open after the call."""
     try:
         os.fstat(fd)
     except OSError:
@@ -164,7 +172,8 @@ def fd_is_open(fd):
     return True
 
 
-def make_tensor(spec):
+def make_tensor(spec: Dict[str, Any]) -> Any:
+    """The tensor a save case describes (seeded random samples of a dtype and shape)."""
     rng = np.random.default_rng(spec.get("seed", 0))
     shape = tuple(spec["shape"])
     dtype = spec["dtype"]
@@ -188,9 +197,9 @@ def make_tensor(spec):
     return tensor
 
 
-def describe_written(path):
+def describe_written(path: str) -> Dict[str, Any]:
     """What a save left at ``path``."""
-    state = {"exists": os.path.lexists(path), "islink": os.path.islink(path)}
+    state: Dict[str, Any] = {"exists": os.path.lexists(path), "islink": os.path.islink(path)}
     if state["islink"]:
         state["readlink"] = os.readlink(path)
     if os.path.isfile(path):
@@ -201,7 +210,8 @@ def describe_written(path):
     return state
 
 
-def read_back(data):
+def read_back(data: Optional[bytes]) -> Optional[Dict[str, Any]]:
+    """What soundfile reads from written bytes (None for nothing written)."""
     if not data:
         return None
     try:
@@ -227,21 +237,21 @@ def read_back(data):
         return {"error": describe_exception(exc)}
 
 
-def run_save(case, scratch):
+def run_save(case: Dict[str, Any], scratch: str) -> Dict[str, Any]:
     """``torchaudio.save`` to a destination built in ``scratch`` (the same path in both stacks)."""
     dest = case["dest"]
     kind = dest["kind"]
     name = dest.get("name", "out.wav")
     target = os.path.join(scratch, name)
-    result = {}
+    result: Dict[str, Any] = {}
     if dest.get("existing"):
         # A good file already at the destination: what a failure does to it is recorded.
         with open(dest["existing"], "rb") as f:
             good = f.read()
         with open(target, "wb") as f:
             f.write(good)
-    uri = target
-    handle = None
+    uri: Any = target
+    handle: Any = None
     if kind == "path":
         uri = pathlib.Path(target)
     elif kind == "bytesio":
@@ -299,16 +309,17 @@ def run_save(case, scratch):
     return result
 
 
-def run_call(case, scratch):
+def run_call(case: Dict[str, Any], scratch: str) -> Dict[str, Any]:
+    """Run one non-save case: the call's result or error, and what it did to its file object."""
     op = case["op"]
     kwargs = decode(case.get("kwargs", {}))
     args = decode(case.get("args", []))
     positional_backend = {"info": 2, "load": 6}.get(op)  # index of ``backend`` in ``args``
     forced = positional_backend is not None and FORCE_SOUNDFILE and kwargs.get("backend") is None
-    if forced and len(args) <= positional_backend:
+    if forced and len(args) <= (positional_backend or 0):
         kwargs["backend"] = "soundfile"
-    cleanup = []
-    result = {}
+    cleanup: List[Callable[[], None]] = []
+    result: Dict[str, Any] = {}
     try:
         if op in ("info", "load"):
             uri, handle = make_uri(case["uri"], scratch, cleanup)
@@ -373,12 +384,13 @@ def run_call(case, scratch):
     return result
 
 
-def main():
+def main() -> None:
+    """Run every case of the JSON file, each in a fresh scratch folder, and pickle the results."""
     cases_path, out_path = sys.argv[1], sys.argv[2]
     with open(cases_path) as f:
         spec = json.load(f)
     scratch_root = spec["scratch"]
-    results = {
+    results: Dict[str, Any] = {
         "__stack__": {
             "legacy": LEGACY,
             "torch": torch.__version__,

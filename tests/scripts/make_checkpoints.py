@@ -1,0 +1,15 @@
+"""Write one pyannote checkpoint of each kind (random weights) to the paths given.
+
+Usage: ``python make_checkpoints.py WESPEAKER SEGMENTATION HYDRA``
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ta_compat.fixtures import write_hydra_checkpoint, write_segmentation_checkpoint, write_wespeaker_checkpoint
+
+wespeaker, segmentation, hydra = sys.argv[1:4]
+write_wespeaker_checkpoint(wespeaker)
+write_segmentation_checkpoint(segmentation)
+write_hydra_checkpoint(hydra)

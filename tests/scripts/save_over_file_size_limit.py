@@ -1,0 +1,23 @@
+"""``torchaudio.save`` under a 64 kB file-size limit: the write fails after part of the data went
+out, as on a full disk. Prints ``failed: <error>`` or ``no failure``.
+
+Usage: ``python save_over_file_size_limit.py PATH``
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import sys
+
+import torch
+import torchaudio
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+try:
+    torchaudio.save(sys.argv[1], torch.rand(2, 160000) - 0.5, 16000)
+except BaseException as exc:
+    print("failed:", type(exc).__name__, exc)
+else:
+    print("no failure")
