@@ -13,17 +13,13 @@ import importlib.util
 import os
 import sys
 import types
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from conftest import FAKES, clean_env
 from ta_compat import _dispatch, families
 from ta_compat.families import Family
-
-TESTS = Path(__file__).resolve().parent
-FAKES = TESTS / "fakes"
-SCRIPTS = TESTS / "scripts"
 
 #: (what ran, on what: a module's name or a probe's folder) for every call below, in call order.
 EVENTS: List[Tuple[str, str]] = []
@@ -64,8 +60,9 @@ def use_families(monkeypatch: pytest.MonkeyPatch, *registry: Family) -> None:
 
 
 def child_env(**overrides: str) -> Dict[str, str]:
-    """This process's environment without ``TA_COMPAT_*`` variables or ``PYTHONPATH``, plus ``overrides``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TA_COMPAT_") and key != "PYTHONPATH"}
+    """``conftest.clean_env`` without ``PYTHONPATH`` either, plus ``overrides``."""
+    env = clean_env()
+    env.pop("PYTHONPATH", None)
     env.update(overrides)
     return env
 

@@ -15,8 +15,9 @@ import types
 from typing import Any, Dict, List
 
 import pytest
-from helpers_fast import FAKES, SCRIPTS, child_env, fake_torch, named_unpickler
+from helpers_fast import child_env, fake_torch, named_unpickler
 
+from conftest import FAKES, SCRIPTS
 from ta_compat.shims import checkpoints
 
 

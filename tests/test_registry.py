@@ -17,10 +17,11 @@ from importlib import import_module
 from typing import Any, Dict
 
 import pytest
-from helpers_fast import FAKES, SCRIPTS, child_env
+from helpers_fast import child_env
 from test_readme import families_table
 
 import _ta_compat_bootstrap
+from conftest import FAKES, SCRIPTS
 from ta_compat import families
 from ta_compat.families import FAMILIES, Family
 
