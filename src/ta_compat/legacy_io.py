@@ -5,8 +5,8 @@ Behaviour follows ``torchaudio/_backend/soundfile_backend.py`` and the dispatche
 same signatures, defaults, dtypes, ``(channels, frames)`` transposed views, slice semantics of
 ``frame_offset``/``num_frames``, tables and exception classes. The deliberate differences are
 listed in the README: no deprecation warnings unless ``TA_COMPAT_WARN=1``, and ``save`` to a path
-goes through ``ta_compat.atomic_save``, so a failure never leaves a truncated file where a good
-one was.
+goes through ``ta_compat.safe_save``, which replaces the file atomically wherever that keeps what
+legacy kept (and writes in place as legacy did elsewhere).
 
 The public API comes first, in legacy torchaudio's order; the legacy tables and the read and
 write paths follow.
@@ -18,7 +18,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, List, Optional, Tuple, Union
 
-from . import atomic_save, settings
+from . import safe_save, settings
 
 if TYPE_CHECKING:
     import torch
@@ -157,7 +157,8 @@ def save(
 
     The subtype follows the legacy table (extension of a path, or ``format`` for a file object;
     ``encoding``; ``bits_per_sample``; the tensor's dtype). Every check runs before the
-    destination is touched; a path is written through a temporary file and an atomic rename.
+    destination is touched; a path is written by ``ta_compat.safe_save`` (atomically where that
+    keeps owner, group, mode and links, else in place as legacy).
     """
     warn_legacy("torchaudio.save", "soundfile.write")
     _soundfile_for(uri, format, backend)
@@ -452,7 +453,7 @@ def _write(
     if hasattr(filepath, "write"):
         soundfile.write(file=filepath, data=data, samplerate=sample_rate, subtype=subtype, format=format)
     else:
-        atomic_save.write(soundfile, filepath, data, samplerate=sample_rate, subtype=subtype, format=format)
+        safe_save.write(soundfile, filepath, data, samplerate=sample_rate, subtype=subtype, format=format)
 
 
 def _subtype(dtype: torch.dtype, format: str, encoding: Optional[str], bits_per_sample: Optional[int]) -> str:

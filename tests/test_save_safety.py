@@ -1,0 +1,718 @@
+"""What ``save`` to a path may do to the file system, side by side with legacy torchaudio.
+
+Each case arranges a folder (owners, modes, links, mounts) twice, identically, and saves into it
+once with the legacy reference and once with ta-compat, each in a real subprocess
+(``tests/scripts/save_one.py``), as root or as another user. The outcomes must be legacy's: the
+exception (class and message), and every file's content, mode, owner, group and link count, and
+whether its inode was kept. The one deliberate difference is named per case: a file that
+ta-compat replaces atomically is a new inode with the old one's owner, group and mode.
+
+Two pairings of legacy and ta-compat run every case:
+
+- ``soundfile``: ``soundfile.write(path, ...)`` (all that torchaudio 2.8's soundfile backend did
+  with a path) against ``ta_compat.safe_save.write`` (what ta-compat's ``save`` calls with the
+  numpy array). Needs no torch: these run in the fast layer too.
+- ``torchaudio``: legacy torchaudio 2.8's ``save(..., backend="soundfile")`` on the legacy stack
+  against ``torchaudio.save`` on the modern stack with ta-compat (``nox -s tests``).
+
+Cases about owners and other users need root (``chown``, switching users, mounts); they skip
+otherwise. What legacy has no answer for (an interrupted save, fsync) is checked on ta-compat alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import clean_env
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+SAVE_ONE = SCRIPTS / "save_one.py"
+SAVE_SPY = SCRIPTS / "save_spy.py"
+NOBODY = (65534, 65534)  # the saver, or the spy, where a case needs another user
+OTHER_UID, OTHER_GID = 1000, 1005  # owner and group of files that are neither root's nor the saver's
+RATE = 16000
+FRAMES = 16000
+TEMPORARY_MARK = ".ta-compat-"
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root: chown, other users, mounts")
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX owners, modes and links")
+
+Arrange = Callable[[Path, contextlib.ExitStack], Path]
+Snapshot = Dict[str, Dict[str, Any]]
+
+
+# --------------------------------------------------------------------------------------------
+# Running one save, and describing what it left behind
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Saver:
+    """A command line that saves the test waveform to the path given after it."""
+
+    command: Tuple[str, ...]
+
+    def run(
+        self,
+        path: Path,
+        *,
+        user: Optional[Tuple[int, int]] = None,
+        frames: int = FRAMES,
+        rate: int = RATE,
+        umask: str = "022",
+        prefix: Sequence[str] = (),
+    ) -> Dict[str, Any]:
+        """Save; return the program's report (``{"ok": true}`` or ``{"error": {...}}``)."""
+        command = [*prefix, *self.arguments(path, frames=frames), "--rate", str(rate), "--umask", umask]
+        env = clean_env()
+        if user is not None:
+            command += ["--as-user", f"{user[0]}:{user[1]}"]
+            env.pop("COVERAGE_PROCESS_START", None)  # another user cannot write root's coverage data
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0 and result.stdout, result.stdout + result.stderr
+        report: Dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+        return report
+
+    def arguments(self, path: Path, *, frames: int) -> List[str]:
+        return [*self.command, os.fspath(path), "--frames", str(frames)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pairing:
+    name: str
+    legacy: Saver
+    ta_compat: Saver
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One save: its report (the case's folder written ``<root>``), the folder after it (inodes
+    as ``created``/``kept``/``new``) and before it."""
+
+    report: Dict[str, Any]
+    files: Snapshot
+    before: Snapshot
+
+    @property
+    def error(self) -> Optional[str]:
+        error = self.report.get("error")
+        return f"{error['type']}: {error['message']}" if error else None
+
+    def untouched(self, name: str) -> bool:
+        """Whether ``name`` is the same file with the same content, owner, group and mode."""
+        now, then = self.files[name], self.before[name]
+        return all(now[key] == then[key] for key in then if key != "ino") and now["inode"] == "kept"
+
+    def rewritten(self, name: str) -> bool:
+        """Whether ``name`` holds other content than before."""
+        return bool(self.files[name]["sha256"] != self.before[name]["sha256"])
+
+
+@pytest.fixture(params=["soundfile", "torchaudio"])
+def pairing(request: pytest.FixtureRequest) -> Pairing:
+    script = os.fspath(SAVE_ONE)
+    if request.param == "soundfile":
+        legacy = Saver((sys.executable, script, "--api", "soundfile"))
+        return Pairing("soundfile", legacy, Saver((sys.executable, script, "--api", "safe-save")))
+    legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
+    modern_python = os.fspath(request.getfixturevalue("modern_python"))
+    return Pairing(
+        "torchaudio",
+        Saver((legacy_python, script, "--api", "torchaudio")),
+        Saver((modern_python, script, "--api", "torchaudio")),
+    )
+
+
+@pytest.fixture
+def world() -> Iterator[Path]:
+    """A scratch folder that other users can reach (pytest's own is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="ta-compat-save-safety-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cleanup() -> Iterator[contextlib.ExitStack]:
+    """Undone after the test: mounts made while arranging a case."""
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+def compare(
+    pairing: Pairing, world: Path, cleanup: contextlib.ExitStack, arrange: Arrange, **save: Any
+) -> List[Outcome]:
+    """Arrange a fresh folder for each side, save into it, and describe what happened.
+
+    ta-compat's side must never name or leave a temporary file.
+    """
+    outcomes = []
+    for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
+        root = folder(world / side)
+        path = arrange(root, cleanup)
+        before = snapshot(root)
+        report = saver.run(path, **save)
+        if "error" in report:
+            report["error"]["message"] = report["error"]["message"].replace(os.fspath(root), "<root>")
+        outcomes.append(Outcome(report, describe(before, snapshot(root)), before))
+    ours = outcomes[1]
+    assert TEMPORARY_MARK not in json.dumps(ours.report), f"an error names a temporary file: {ours.report}"
+    assert not [name for name in ours.files if TEMPORARY_MARK in name], f"left behind: {ours.files}"
+    return outcomes
+
+
+def assert_as_legacy(legacy: Outcome, ours: Outcome, replaced: Sequence[str] = ()) -> None:
+    """Same report and same files, except that the ``replaced`` files are new inodes in ta-compat
+    (the atomic rename) where legacy rewrote the old one."""
+    assert ours.report == legacy.report
+    legacy_files, ours_files = json.loads(json.dumps(legacy.files)), json.loads(json.dumps(ours.files))
+    for name in replaced:
+        assert (legacy_files[name]["inode"], ours_files[name]["inode"]) == ("kept", "new"), name
+        legacy_files[name]["inode"] = ours_files[name]["inode"] = "replaced atomically"
+    assert ours_files == legacy_files
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every entry under ``root`` (links not followed): mode, owner, group, link count, inode and
+    the content's hash, or the link's target."""
+    entries = {}
+    for folder, names, files in os.walk(root):
+        for name in names + files:
+            path = Path(folder, name)
+            info = path.lstat()
+            entry: Dict[str, Any] = {
+                "mode": oct(stat.S_IMODE(info.st_mode)),
+                "uid": info.st_uid,
+                "gid": info.st_gid,
+                "nlink": info.st_nlink,
+                "ino": info.st_ino,
+            }
+            if stat.S_ISLNK(info.st_mode):
+                entry["link"] = os.readlink(path)
+            elif stat.S_ISREG(info.st_mode):
+                entry["size"] = info.st_size
+                entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            else:
+                entry["kind"] = "directory" if stat.S_ISDIR(info.st_mode) else "other"
+            entries[os.path.relpath(path, root)] = entry
+    return entries
+
+
+def describe(before: Snapshot, after: Snapshot) -> Snapshot:
+    """``after``, each inode number replaced by ``created``, ``kept`` or ``new``."""
+    described = {}
+    for name, entry in after.items():
+        entry = dict(entry)
+        ino = entry.pop("ino")
+        entry["inode"] = "created" if name not in before else "kept" if before[name]["ino"] == ino else "new"
+        described[name] = entry
+    return described
+
+
+def folder(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o755) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return chown(path, owner, mode)
+
+
+def recording(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o644, *, frames: int = FRAMES) -> Path:
+    """An existing recording (other samples than the save writes)."""
+    data = np.random.default_rng(1).uniform(-0.5, 0.5, size=(frames, 2))
+    soundfile.write(path, data, RATE, subtype="PCM_16")
+    return chown(path, owner, mode)
+
+
+def chown(path: Path, owner: Tuple[int, int], mode: int) -> Path:
+    if owner != (os.getuid(), os.getgid()):
+        os.chown(path, *owner, follow_symlinks=False)
+    if not path.is_symlink():
+        path.chmod(mode)  # after chown, which clears setuid/setgid bits
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Permissions, owner, group, mode: the kernel's call, as with legacy
+# --------------------------------------------------------------------------------------------
+@posix_only
+@pytest.mark.parametrize("umask", ["022", "077", "000"])
+def test_a_new_file_gets_legacys_mode(pairing: Pairing, world: Path, cleanup: Any, umask: str) -> None:
+    legacy, ours = compare(pairing, world, cleanup, lambda root, _: root / "new.wav", umask=umask)
+    assert "error" not in ours.report and ours.files["new.wav"]["inode"] == "created"
+    assert_as_legacy(legacy, ours)
+
+
+@posix_only
+def test_a_file_of_ours_is_replaced_with_its_mode(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", mode=0o600))
+    assert ours.files["take.wav"]["mode"] == "0o600"
+    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+
+
+@needs_root
+def test_a_read_only_file_is_refused_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    """Legacy opened the file for writing, which the kernel refuses (a rename would not be)."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        return recording(folder(root / "mine", NOBODY) / "take.wav", NOBODY, 0o444)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
+    assert ours.error is not None and "System error" in ours.error and ours.untouched("mine/take.wav")
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+def test_root_overrides_a_read_only_mode_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", mode=0o444))
+    assert "error" not in ours.report and ours.files["take.wav"]["mode"] == "0o444"
+    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+
+
+@needs_root
+def test_another_users_file_in_a_folder_we_may_write_is_refused_as_legacy(
+    pairing: Pairing, world: Path, cleanup: Any
+) -> None:
+    """A rename would replace it, and the new file would be ours."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        return recording(folder(root / "shared", mode=0o777) / "take.wav", (OTHER_UID, OTHER_GID), 0o644)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
+    assert ours.error is not None and ours.untouched("shared/take.wav")
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+@pytest.mark.parametrize("mode", [0o4755, 0o2755, 0o644], ids=["setuid", "setgid", "plain"])
+def test_root_writes_another_users_file_in_place_keeping_owner_and_bits(
+    pairing: Pairing, world: Path, cleanup: Any, mode: int
+) -> None:
+    """Never a setuid file of root's where a setuid file of another user was."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        return recording(root / "tool.wav", (OTHER_UID, OTHER_GID), mode)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert "error" not in ours.report and ours.rewritten("tool.wav")
+    assert ours.files["tool.wav"]["uid"] == OTHER_UID and ours.files["tool.wav"]["inode"] == "kept"
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+def test_root_keeps_the_group_of_its_file(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    """The replacement gets the group before the mode, so no other group can read it meanwhile."""
+    legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", (0, OTHER_GID), 0o640))
+    assert ours.files["take.wav"]["gid"] == OTHER_GID and ours.files["take.wav"]["mode"] == "0o640"
+    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+
+
+@needs_root
+def test_a_group_we_are_not_in_is_kept_by_writing_in_place(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        return recording(folder(root / "mine", NOBODY) / "take.wav", (NOBODY[0], OTHER_GID), 0o640)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
+    assert ours.rewritten("mine/take.wav") and ours.files["mine/take.wav"]["gid"] == OTHER_GID
+    assert ours.files["mine/take.wav"]["inode"] == "kept"
+    assert_as_legacy(legacy, ours)
+
+
+@posix_only
+def test_hard_links_share_the_new_content_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        os.link(recording(root / "take.wav"), root / "backup.wav")
+        return root / "take.wav"
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert ours.rewritten("take.wav") and ours.files["take.wav"]["sha256"] == ours.files["backup.wav"]["sha256"]
+    assert_as_legacy(legacy, ours)
+
+
+@posix_only
+def test_extended_attributes_are_kept_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    if not hasattr(os, "setxattr"):
+        pytest.skip("no extended attributes on this platform")
+
+    def arrange(root: Path, _: Any) -> Path:
+        path = recording(root / "take.wav")
+        try:
+            os.setxattr(path, "user.origin", b"studio 2")
+        except OSError as exc:
+            pytest.skip(f"the scratch file system has no user extended attributes: {exc}")
+        return path
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert ours.rewritten("take.wav") and os.getxattr(world / "ta-compat" / "take.wav", "user.origin") == b"studio 2"
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+def test_another_users_writable_file_in_a_sticky_folder_is_written_as_legacy(
+    pairing: Pairing, world: Path, cleanup: Any
+) -> None:
+    """A rename is refused there (EPERM); legacy's open is allowed, unless fs.protected_regular
+    refuses it, which then applies to ta-compat alike."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        return recording(folder(root / "tmp", mode=0o1777) / "shared.wav", (OTHER_UID, OTHER_GID), 0o666)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
+    assert ours.files["tmp/shared.wav"]["uid"] == OTHER_UID and ours.files["tmp/shared.wav"]["inode"] == "kept"
+    if Path("/proc/sys/fs/protected_regular").read_text().strip() == "0":
+        assert "error" not in ours.report and ours.rewritten("tmp/shared.wav")
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+def test_a_folder_we_may_not_write_holding_our_file_is_written_in_place(
+    pairing: Pairing, world: Path, cleanup: Any
+) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        path = recording(folder(root / "locked", NOBODY) / "take.wav", NOBODY)
+        chown(path.parent, NOBODY, 0o555)
+        return path
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
+    assert "error" not in ours.report and ours.rewritten("locked/take.wav")
+    assert_as_legacy(legacy, ours)
+
+
+# --------------------------------------------------------------------------------------------
+# Links: followed by the kernel
+# --------------------------------------------------------------------------------------------
+@posix_only
+def test_a_symlink_loop_fails_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        (root / "loop.wav").symlink_to("loop.wav")
+        return root / "loop.wav"
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert ours.error is not None and ours.files["loop.wav"]["link"] == "loop.wav"
+    assert_as_legacy(legacy, ours)
+
+
+@posix_only
+def test_a_symlink_keeps_pointing_at_its_replaced_target(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        recording(folder(root / "data") / "take.wav", mode=0o640)
+        (root / "take.wav").symlink_to("data/take.wav")
+        return root / "take.wav"
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert ours.files["take.wav"]["link"] == "data/take.wav"
+    assert_as_legacy(legacy, ours, replaced=["data/take.wav"])
+
+
+@posix_only
+def test_a_dangling_symlink_creates_its_target_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    def arrange(root: Path, _: Any) -> Path:
+        (root / "take.wav").symlink_to("made.wav")
+        return root / "take.wav"
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    assert ours.files["made.wav"]["inode"] == "created"
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+def test_a_symlink_planted_in_a_sticky_folder_is_followed_only_as_the_kernel_allows(
+    pairing: Pairing, world: Path, cleanup: Any
+) -> None:
+    """Another user's link in a sticky world-writable folder (``/tmp``), pointing at a file of
+    root's: with ``fs.protected_symlinks=1`` the kernel refuses to let root follow it, and legacy
+    failed. The package must not resolve the link itself (which would bypass that rule)."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        victim = recording(folder(root / "etc") / "passwd.wav")
+        link = folder(root / "tmp", mode=0o1777) / "out.wav"
+        link.symlink_to(os.path.relpath(victim, link.parent))
+        return chown(link, NOBODY, 0)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange)
+    if Path("/proc/sys/fs/protected_symlinks").read_text().strip() == "1":
+        assert ours.error is not None and "System error" in ours.error and ours.untouched("etc/passwd.wav")
+        assert_as_legacy(legacy, ours)
+    else:  # the kernel lets root follow it: both write the victim
+        assert "error" not in ours.report
+        assert_as_legacy(legacy, ours, replaced=["etc/passwd.wav"])
+
+
+# --------------------------------------------------------------------------------------------
+# Never failing where legacy succeeded
+# --------------------------------------------------------------------------------------------
+def mount(cleanup: contextlib.ExitStack, *arguments: str) -> None:
+    """``mount`` as root, undone when the test ends; skips where mounting is not allowed."""
+    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+    cleanup.callback(subprocess.run, ["umount", "-l", arguments[-1]], check=True)
+
+
+@needs_root
+def test_a_bind_mounted_file_is_written_through_the_mount_as_legacy(
+    pairing: Pairing, world: Path, cleanup: Any
+) -> None:
+    """``docker run -v host.wav:/data/take.wav``: renaming over a mount point fails (EBUSY)."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is missing")
+
+    def arrange(root: Path, _: Any) -> Path:
+        recording(root / "host.wav")
+        return recording(folder(root / "container") / "take.wav", frames=10)
+
+    # The saver runs in its own mount namespace in which container/take.wav is host.wav.
+    bind = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    if subprocess.run([*bind, "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    outcomes = []
+    for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
+        root = folder(world / side)
+        path = arrange(root, cleanup)
+        before = snapshot(root)
+        prefix = [*bind, script, "sh", os.fspath(root / "host.wav"), os.fspath(path)]
+        outcomes.append(Outcome(saver.run(path, prefix=prefix), describe(before, snapshot(root)), before))
+    legacy, ours = outcomes
+    assert "error" not in ours.report and ours.rewritten("host.wav") and ours.files["host.wav"]["inode"] == "kept"
+    assert ours.untouched("container/take.wav")  # the file under the mount point
+    assert_as_legacy(legacy, ours)
+
+
+@needs_root
+@pytest.mark.parametrize(
+    "name, new_frames",
+    [("take.wav", 300_000), ("take.wav", 700_000), ("take.flac", 700_000)],
+    ids=["fits-in-place", "fits-nowhere", "compressed-fits-nowhere"],
+)
+def test_a_nearly_full_file_system_fails_only_where_legacy_failed(
+    pairing: Pairing, world: Path, cleanup: Any, name: str, new_frames: int
+) -> None:
+    """A 2 MiB file system holding a 1.2 MiB recording. A new 1.2 MiB recording fits in place but
+    not beside the old one: written in place, as legacy. A 2.8 MiB WAV fits nowhere: the same
+    error as legacy, which had truncated the file first; ta-compat sees that from the size of the
+    samples and leaves the file as it was. A compressed file's size is only known by writing it:
+    it is written in place, failing as legacy did (no worse)."""
+
+    def arrange(root: Path, stack: contextlib.ExitStack) -> Path:
+        small = folder(root / "small")
+        mount(stack, "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", os.fspath(small))
+        return recording(small / name, frames=300_000)
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, frames=new_frames)
+    path = f"small/{name}"
+    if new_frames == 300_000:
+        assert "error" not in ours.report and ours.rewritten(path) and ours.files[path]["inode"] == "kept"
+        assert_as_legacy(legacy, ours)
+    elif name.endswith(".wav"):
+        assert ours.report == legacy.report and ours.error is not None and "System error" in ours.error
+        assert ours.untouched(path) and legacy.files[path]["size"] != legacy.before[path]["size"]
+    else:
+        assert ours.error is not None and "System error" in ours.error
+        assert_as_legacy(legacy, ours)
+
+
+def test_a_sharing_violation_on_windows_writes_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows, ``os.replace`` over a file another process holds open fails with WinError 5
+    or 32 where an in-place write may succeed. No Windows here: the error is simulated (the only
+    simulated error in this file), everything else is real."""
+    from ta_compat import safe_save
+
+    path = recording(tmp_path / "take.wav")
+    inode = path.stat().st_ino
+    refused: List[str] = []
+
+    def held_open(source: Any, target: Any, **kwargs: Any) -> None:
+        refused.append(os.fspath(source))
+        winerror = 32 if len(refused) % 2 else 5
+        raise PermissionError(errno.EACCES, "The process cannot access the file", source, winerror, target)
+
+    monkeypatch.setattr(os, "replace", held_open)
+    data = np.full((100, 1), 0.25, dtype=np.float32)
+    safe_save.write(soundfile, path, data, samplerate=RATE, subtype="FLOAT", format=None)
+    monkeypatch.undo()
+    assert refused and TEMPORARY_MARK in refused[0]
+    assert path.stat().st_ino == inode  # written in place
+    assert np.array_equal(soundfile.read(path, dtype="float32", always_2d=True)[0], data)
+    assert os.listdir(tmp_path) == ["take.wav"]
+
+
+@pytest.mark.parametrize("pinned, by_name", [(False, False), (True, True), (False, True)])
+def test_the_windows_code_paths_keep_the_guarantees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pinned: bool, by_name: bool
+) -> None:
+    """Where there are no ``*at`` calls (folders by path) and libsndfile opens the temporary file
+    by its name (Windows), a save still replaces, creates and fails as everywhere else."""
+    from ta_compat import safe_save
+
+    monkeypatch.setattr(safe_save, "_PINNED", pinned and safe_save._PINNED)
+    monkeypatch.setattr(safe_save, "_WINDOWS", by_name)
+    data = np.full((100, 2), -0.5, dtype=np.float32)
+
+    def save(path: Path, rate: int = RATE) -> None:
+        safe_save.write(soundfile, path, data, samplerate=rate, subtype="FLOAT", format=None)
+
+    path = recording(tmp_path / "take.wav")
+    inode, before = path.stat().st_ino, path.read_bytes()
+    with pytest.raises(soundfile.LibsndfileError, match=f"Error opening {os.fspath(path)!r}"):
+        save(path, rate=0)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["take.wav"]
+    save(path)
+    assert path.stat().st_ino != inode and os.listdir(tmp_path) == ["take.wav"]
+    assert np.array_equal(soundfile.read(path, dtype="float32", always_2d=True)[0], data)
+    save(tmp_path / "new.wav")
+    assert sorted(os.listdir(tmp_path)) == ["new.wav", "take.wav"]
+
+
+# --------------------------------------------------------------------------------------------
+# No window in which another user can read the data
+# --------------------------------------------------------------------------------------------
+@needs_root
+@pytest.mark.parametrize(
+    "existing, umask", [(True, "022"), (False, "077")], ids=["replacing-0600-under-umask-022", "new-under-umask-077"]
+)
+def test_another_user_can_read_nothing_during_a_save(pairing: Pairing, world: Path, existing: bool, umask: str) -> None:
+    """A spy of another user opens everything that appears in the folder while a large private
+    recording is saved; it keeps every descriptor it gets and reads it to the end afterwards.
+    Legacy wrote into the 0600 file (or created it 0600 under umask 077): nothing readable."""
+    got = {}
+    for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
+        root = folder(world / side, mode=0o1777)
+        path = root / "private.wav"
+        if existing:
+            recording(path, mode=0o600)
+        env = clean_env()
+        env.pop("COVERAGE_PROCESS_START", None)  # the spy cannot write root's coverage data
+        spy = subprocess.Popen(
+            [sys.executable, os.fspath(SAVE_SPY), os.fspath(root), f"{NOBODY[0]}:{NOBODY[1]}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert spy.stdout is not None and spy.stdout.readline().strip() == "watching"
+            report = saver.run(path, frames=3_000_000, umask=umask)
+        finally:
+            out, _ = spy.communicate("", timeout=120)
+        assert "error" not in report, report
+        got[side] = json.loads(out)
+        assert got[side]["rounds"] > 1
+    assert got["ta-compat"]["opened"] == got["legacy"]["opened"] == {}
+
+
+# --------------------------------------------------------------------------------------------
+# An interrupted save: the old file stays, and nothing left behind looks like audio
+# --------------------------------------------------------------------------------------------
+@posix_only
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("name_bytes", [8, 250])
+def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
+    pairing: Pairing, tmp_path: Path, sig: str, name_bytes: int
+) -> None:
+    """Legacy truncated the file first, so a kill left a damaged recording. A name of 250 bytes
+    (near NAME_MAX) keeps the guarantee: temporary names take at most 100 bytes of it."""
+    path = recording(tmp_path / ("n" * (name_bytes - 4) + ".wav"))
+    before = path.read_bytes()
+    save = subprocess.Popen(pairing.ta_compat.arguments(path, frames=8_000_000), env=clean_env())
+    try:
+        temporary = wait_for_a_temporary_file(tmp_path, save)
+    finally:
+        save.send_signal(getattr(signal, sig))
+        save.wait(timeout=120)
+    assert save.returncode == -getattr(signal, sig), "the save finished before it could be interrupted"
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name, temporary])
+    assert len(os.fsencode(temporary)) < 255 and temporary.startswith(".") and temporary.endswith(".tmp")
+    assert list(tmp_path.rglob("*.wav")) == [path]
+    audio_globs = [f"*.{extension.lower()}" for extension in soundfile.available_formats()]
+    assert not [pattern for pattern in audio_globs if fnmatch.fnmatch(temporary, pattern)]
+    assert os.path.splitext(temporary)[1] == ".tmp"
+
+
+def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
+    """The name of the temporary file once it holds data (the save is under way)."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        for entry in os.scandir(folder):
+            if TEMPORARY_MARK in entry.name and entry.stat().st_size > 1 << 20:
+                return entry.name
+        time.sleep(0.001)
+    raise AssertionError("no temporary file appeared while the save ran")
+
+
+# --------------------------------------------------------------------------------------------
+# Durability: the data reaches the disk before the rename makes it visible
+# --------------------------------------------------------------------------------------------
+@posix_only
+@pytest.mark.parametrize("existing", [True, False], ids=["replace", "create"])
+def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
+    """Traced with strace: after the last write into the temporary file (libsndfile rewrites the
+    header when it closes, after python-soundfile's own fsync) comes an fsync/fdatasync of it that
+    succeeds, and only then the rename or link that gives it the destination's name."""
+    strace = shutil.which("strace")
+    if (
+        strace is None
+        or subprocess.run([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"], capture_output=True).returncode
+    ):
+        pytest.skip("strace is missing or not allowed to trace here")
+    out = folder(tmp_path / "out")
+    path = recording(out / "take.wav") if existing else out / "take.wav"
+    log = tmp_path / "strace.log"
+    calls = "openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat"
+    command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
+    arguments = pairing.ta_compat.arguments(path, frames=FRAMES)
+    result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
+    assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
+    temporary, synced, named = None, False, None
+    for line in log.read_text().splitlines():  # "PID call(arguments) = result"
+        call, _, returned = line.split(" ", 1)[1].rpartition(" = ")
+        name, _, arguments_text = call.partition("(")
+        first = arguments_text.split(",")[0].rstrip(") ")
+        if name == "openat" and TEMPORARY_MARK in call and "O_CREAT" in call:
+            temporary, synced = returned.strip(), False  # the temporary file's descriptor
+        elif temporary is not None and first == temporary and name in ("write", "pwrite64"):
+            synced = False
+        elif temporary is not None and first == temporary and name in ("fsync", "fdatasync"):
+            synced = returned.strip() == "0"
+        elif temporary is not None and name.startswith(("rename", "link")) and TEMPORARY_MARK in call:
+            named = synced
+            break
+    assert temporary is not None and named is not None, log.read_text()
+    assert named, f"renamed or linked with unsynced writes:\n{log.read_text()}"
+    assert os.listdir(out) == ["take.wav"]
+
+
+# --------------------------------------------------------------------------------------------
+# A failing save: the destination untouched wherever a check can come first
+# --------------------------------------------------------------------------------------------
+@posix_only
+def test_a_failing_save_in_place_fails_before_truncating(pairing: Pairing, world: Path, cleanup: Any) -> None:
+    """A hard-linked file is written in place; libsndfile's objection to a sample rate of 0 now
+    comes before the truncation (legacy left a 44-byte header): the deliberate difference."""
+
+    def arrange(root: Path, _: Any) -> Path:
+        os.link(recording(root / "take.wav"), root / "backup.wav")
+        return root / "take.wav"
+
+    legacy, ours = compare(pairing, world, cleanup, arrange, rate=0)
+    assert ours.report == legacy.report and ours.error is not None and "<root>/take.wav" in ours.error
+    assert ours.untouched("take.wav") and ours.untouched("backup.wav")
+    assert legacy.files["take.wav"]["size"] < legacy.before["take.wav"]["size"]  # legacy's damage
