@@ -311,7 +311,9 @@ def test_mp3_samples_are_indexed_from_the_first(differential: Dict[str, Any], ch
     for start, end in SEGMENTS[:5]:
         crop = ours[f"crop pad {start}-{end}"][1][0]["array"]
         first = max(0, math.floor(start * RATE + 0.5))
-        assert np.array_equal(crop[:, : min(crop.shape[1], FRAMES - first)], full[:, first : first + crop.shape[1]])
+        # mpg123 restarts at a seek: what follows differs from a decode from the start by 1e-7.
+        difference = crop[:, : min(crop.shape[1], FRAMES - first)] - full[:, first : first + crop.shape[1]]
+        assert np.abs(difference).max() <= 1e-6
         their = theirs[f"range {start}-{end}"][1]["data"]["array"]
         shifted = max(0, math.floor((start - delay) * RATE + 0.5))
         assert np.abs(their - full[:, shifted : shifted + their.shape[1]]).max() <= TOLERANCE["mp3"]
