@@ -122,7 +122,7 @@ def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
     assert len(whole) == len(crop) == 256
     name, shape, _, uri, _ = data["voice activity"][1]
     assert name == "VoiceActivityDetection" and uri == "speech"
-    assert shape == [1, 589, 1]  # one 10 s chunk of the 10 s file, 589 frames, max over speakers
+    assert shape[0] >= 589 and shape[1] == 1  # the whole 10 s (589 frames a 10 s chunk), max over speakers
     assert (tmp_path / "hf-home" / "hub" / ("models--" + MODEL_ID.replace("/", "--")) / "snapshots" / COMMIT).is_dir()
 
 
@@ -132,7 +132,7 @@ def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path, TA_COMPAT_DISABLE="hub")
     # Model.from_pretrained takes it through **kwargs and lightning drops it: no token was sent.
-    assert data["model"] == ["ok", "PyanNet"]
+    assert data["model"] == data["both"] == ["ok", "PyanNet"]
     assert set(authorizations(requests, MODEL_ID, "pytorch_model.bin")) == {""}
     assert data["voice activity"] == [
         "error",

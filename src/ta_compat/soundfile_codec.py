@@ -406,8 +406,8 @@ def _last_ogg_page_start(source: Any) -> int:
             return _last_ogg_page_start(file_)
     origin = source.tell()
     try:
-        end = source.seek(0, io.SEEK_END)
-        source.seek(max(origin, end - _OGG_TAIL))
+        source.seek(0, io.SEEK_END)
+        source.seek(max(origin, source.tell() - _OGG_TAIL))
         tail = source.read()
     finally:
         source.seek(origin)

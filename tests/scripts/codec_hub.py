@@ -44,7 +44,7 @@ def voice_activity() -> List[Any]:
 result = {
     "model": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=token)).__name__),
     "model without token": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=None)).__name__),
-    "both": attempt(lambda: Model.from_pretrained(model_id, use_auth_token=token, token=token)),
+    "both": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=token, token=token)).__name__),
     "embeddings": attempt(embeddings),
     "voice activity": attempt(voice_activity),
 }
