@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Dict
+from typing import Any, Callable, Dict
 
 import pytest
 
 from conftest import Stack, clean_env, pip
 
 
-def doctor(python: Path) -> dict:
+def doctor(python: Path) -> Dict[str, Any]:
     result = subprocess.run(
         [str(python), "-m", "ta_compat", "doctor", "--json"],
         env=clean_env(),
@@ -26,7 +26,7 @@ def doctor(python: Path) -> dict:
     return {v["family"]: v for v in json.loads(result.stdout)["families"]}
 
 
-def stack_doctor(stack: Stack) -> dict:
+def stack_doctor(stack: Stack) -> Dict[str, Any]:
     result = stack.run("-m", "ta_compat", "doctor", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     return {v["family"]: v for v in json.loads(result.stdout)["families"]}
@@ -37,7 +37,7 @@ def ffmpeg_libraries() -> bool:
 
 
 @pytest.mark.skipif(not ffmpeg_libraries(), reason="torchcodec needs FFmpeg's shared libraries (nox installs them)")
-def test_doctor_with_torchcodec(fresh_venv, wheel: Path) -> None:
+def test_doctor_with_torchcodec(fresh_venv: Callable[..., Path], wheel: Path) -> None:
     python = fresh_venv("modern")
     pip(python, "install", "-q", "torchcodec==0.17.*", "--no-deps")
     pip(python, "install", "-q", "--no-deps", str(wheel))

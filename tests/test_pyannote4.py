@@ -22,7 +22,8 @@ from test_hub import COMMIT, FakeHub
 from conftest import SCRIPTS, Stack
 
 TOKEN = "hf_ta_compat_pyannote4_token"
-MODEL_ID, EMBEDDING_ID, PIPELINE_ID = "ta-compat-org/segmentation-4", "ta-compat-org/embedding-4", "ta-compat-org/vad-4"
+MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
+EMBEDDING_ID, PIPELINE_ID = "ta-compat-org/embedding-4", "ta-compat-org/vad-4"
 
 PIPELINE_CONFIG = f"""
 pipeline:
@@ -55,6 +56,7 @@ def hub_files(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFact
     (folder / "config.yaml").write_text(PIPELINE_CONFIG)
     return {
         MODEL_ID: {"pytorch_model.bin": folder / "segmentation.ckpt"},
+        OTHER_MODEL_ID: {"pytorch_model.bin": folder / "segmentation.ckpt"},
         EMBEDDING_ID: {"pytorch_model.bin": folder / "embedding.bin"},
         PIPELINE_ID: {"config.yaml": folder / "config.yaml"},
         "wav": {"speech.wav": folder / "speech.wav"},
@@ -81,6 +83,7 @@ def run(stack: Stack, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Pat
         str(SCRIPTS / "codec_hub.py"),
         TOKEN,
         MODEL_ID,
+        OTHER_MODEL_ID,
         EMBEDDING_ID,
         PIPELINE_ID,
         str(files["wav"]["speech.wav"]),
@@ -134,6 +137,7 @@ def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
     # Model.from_pretrained takes it through **kwargs and lightning drops it: no token was sent.
     assert data["model"] == data["both"] == ["ok", "PyanNet"]
     assert set(authorizations(requests, MODEL_ID, "pytorch_model.bin")) == {""}
+    assert set(authorizations(requests, OTHER_MODEL_ID, "pytorch_model.bin")) == {f"Bearer {TOKEN}"}  # token=
     assert data["voice activity"] == [
         "error",
         "TypeError",

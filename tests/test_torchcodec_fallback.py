@@ -74,7 +74,8 @@ OUR_LINE = (
 def result_of(process: Any) -> Dict[str, Any]:
     lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
     assert process.returncode == 0 and lines, process.stdout[-3000:] + process.stderr[-6000:]
-    return json.loads(lines[-1][len("RESULT ") :])
+    result: Dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
+    return result
 
 
 def torchcodec_lines(stderr: str) -> List[str]:
@@ -444,3 +445,32 @@ def test_ffmpeg_can_be_hidden_from_one_process_tree() -> None:
         pytest.skip(inside.stderr.strip())
     assert inside.returncode == 1 and f"{library}: cannot open shared object file" in inside.stderr
     assert subprocess.run([sys.executable, "-c", load, library]).returncode == 0
+
+
+def test_torchaudio_names_are_put_back_where_torchcodec_decodes_after_all() -> None:
+    """Before torchcodec is imported, whether it decodes is guessed from FFmpeg's libavutil: where
+    the guess said no (the loader search can differ, on macOS say) and torchcodec then decodes
+    when pyannote imports it, torchaudio's own functions come back."""
+    import types
+
+    from ta_compat import soundfile_codec
+    from ta_compat.shims import torchcodec_fallback
+
+    torchaudio = types.ModuleType("torchaudio")
+
+    def load_with_torchcodec() -> None:
+        """Stands in for torchaudio's own."""
+
+    def save_with_torchcodec() -> None:
+        """Stands in for torchaudio's own."""
+
+    originals = {"load_with_torchcodec": load_with_torchcodec, "save_with_torchcodec": save_with_torchcodec}
+    vars(torchaudio).update(originals)
+    patched = torchcodec_fallback._apply_torchaudio(torchaudio, "FFmpeg's libavutil cannot be loaded")
+    assert patched == ["torchaudio.load_with_torchcodec", "torchaudio.save_with_torchcodec"]
+    assert {name: vars(torchaudio)[name] for name in originals} == {
+        name: getattr(soundfile_codec, name) for name in originals
+    }
+    assert torchcodec_fallback._apply_torchaudio(torchaudio, "still failing") == []  # replaced once
+    assert torchcodec_fallback._apply_torchaudio(torchaudio, None) == []
+    assert {name: vars(torchaudio)[name] for name in originals} == originals

@@ -65,6 +65,6 @@ with warnings.catch_warnings():
         "torchcodec_imported": "torchcodec" in sys.modules,
     }
 dispatch = sys.modules.get("ta_compat._dispatch")
-outcome = dispatch.OUTCOMES.get("torchcodec-fallback") if dispatch else None  # type: ignore[attr-defined]
+outcome = dispatch.OUTCOMES.get("torchcodec-fallback") if dispatch else None
 result["state"] = [str(outcome.state), outcome.patched] if outcome else None
 print("RESULT " + json.dumps(result))

@@ -1,7 +1,9 @@
-"""pyannote.audio 3.x calls on pyannote.audio 4: ``python codec_hub.py TOKEN MODEL EMBEDDING PIPELINE WAV``.
+"""pyannote.audio 3.x calls on pyannote.audio 4:
+``python codec_hub.py TOKEN MODEL OTHER_MODEL EMBEDDING PIPELINE WAV``.
 
 Hub ids resolved through ``HF_ENDPOINT`` (a local server in the tests): ``Model.from_pretrained``
-and ``Pipeline.from_pretrained`` with 3.x's ``use_auth_token=``, an embedding of WAV by
+and ``Pipeline.from_pretrained`` with 3.x's ``use_auth_token=`` (OTHER_MODEL: given both
+``use_auth_token=`` and ``token=``, so its requests tell that call apart), an embedding of WAV by
 ``Inference(window="whole")`` and of a crop of it, and the voice activity detection pipeline on it.
 Prints one ``RESULT`` line of JSON: each call as ``["ok", value]`` or ``["error", class, message]``.
 Never imports ta_compat itself.
@@ -19,7 +21,7 @@ warnings.simplefilter("ignore")
 from pyannote.audio import Inference, Model, Pipeline  # noqa: E402
 from pyannote.core import Segment  # noqa: E402
 
-token, model_id, embedding_id, pipeline_id, wav = sys.argv[1:6]
+token, model_id, other_model_id, embedding_id, pipeline_id, wav = sys.argv[1:7]
 
 
 def attempt(call: Callable[[], Any]) -> List[Any]:
@@ -44,7 +46,7 @@ def voice_activity() -> List[Any]:
 result = {
     "model": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=token)).__name__),
     "model without token": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=None)).__name__),
-    "both": attempt(lambda: type(Model.from_pretrained(model_id, use_auth_token=token, token=token)).__name__),
+    "both": attempt(lambda: type(Model.from_pretrained(other_model_id, use_auth_token=token, token=token)).__name__),
     "embeddings": attempt(embeddings),
     "voice activity": attempt(voice_activity),
 }
