@@ -165,6 +165,7 @@ def tests(session: nox.Session) -> None:
 # since 7.0; the one its installs carry is coverage's own a1_coverage.pth, so that is measured.
 BENCH_ANCHORS = {"autowrapt": "autowrapt==2.0.0", "coverage": "coverage==7.17.5"}
 BENCH_TORCHCODEC = "torchcodec==0.17.0"  # torchaudio 2.11's own load/save route
+BENCH_PYANNOTE4 = ("pyannote.audio==4.0.7", "torch==2.14.1", "torchaudio==2.11.0")  # torch pinned: pip keeps it
 
 
 def _bench_backends(session: nox.Session, python: Path) -> None:
@@ -186,9 +187,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: start-up and audio I/O vs the soundfile floor; writes benchmarks/results.{json,md}.
 
     Every contender gets its own fresh hard-link copy of a cached stack: the modern stack without
-    ta-compat (the floor), with the wheel, with each start-up anchor, with torchcodec; the legacy
-    stack as it is. ``nox -s bench -- --quick`` checks the machinery in a few minutes; other
-    arguments go to ``benchmarks/run.py``.
+    ta-compat (the floor), with the wheel, with each start-up anchor, with torchcodec, with
+    pyannote.audio 4 and the wheel (with and without torchcodec); the legacy stack as it is.
+    ``nox -s bench -- --quick`` checks the machinery in a few minutes; other arguments go to
+    ``benchmarks/run.py``.
     """
     wheel = build_wheel(session)
     ensure_ffmpeg(session)
@@ -203,6 +205,12 @@ def bench(session: nox.Session) -> None:
         install(session, pythons[name], requirement)
     pythons["torchcodec"] = fresh_copy(session, modern_stack, work / "torchcodec")
     install(session, pythons["torchcodec"], "--no-deps", BENCH_TORCHCODEC)
+    # pyannote.audio 4 with the torchcodec 0.17 it requires, and the same without torchcodec.
+    pythons["pyannote4-torchcodec"] = fresh_copy(session, modern_stack, work / "pyannote4-torchcodec")
+    install(session, pythons["pyannote4-torchcodec"], *BENCH_PYANNOTE4)
+    install(session, pythons["pyannote4-torchcodec"], "--no-deps", str(wheel))
+    pythons["pyannote4-soundfile"] = fresh_copy(session, work / "pyannote4-torchcodec", work / "pyannote4-soundfile")
+    session.run(str(pythons["pyannote4-soundfile"]), "-m", "pip", "uninstall", "-y", "-q", "torchcodec", external=True)
     pythons["legacy"] = fresh_copy(session, legacy_stack, work / "legacy")
     _bench_backends(session, pythons["legacy"])
     arguments = [f"--{name}={python}" for name, python in pythons.items()]

@@ -15,6 +15,9 @@ Implementations, by the venv the worker runs in:
 - ``torchcodec``: ``torchaudio.load/save`` on torchaudio 2.11 + torchcodec 0.17, no ta-compat
   (``info`` is gone from torchaudio 2.9+: torchcodec's ``AudioDecoder(path).metadata`` stands in).
 - ``legacy-soundfile`` / ``legacy-ffmpeg``: torchaudio 2.8.0 with ``backend=``.
+- ``pyannote4-soundfile`` / ``pyannote4-torchcodec``: pyannote.audio 4's ``Audio`` on torchaudio
+  2.11 with ta-compat, without torchcodec (the torchcodec-fallback route) and with a working
+  torchcodec 0.17 (which the family leaves alone); cases ``p4load`` and ``p4crop``.
 """
 
 from __future__ import annotations
@@ -97,10 +100,18 @@ class Worker:
             "soundfile": soundfile.__version__,
             "libsndfile": soundfile.__libsndfile_version__,
         }
-        if "torchcodec" in impls:
+        if "torchcodec" in impls or "pyannote4-torchcodec" in impls:
             import torchcodec
 
             versions["torchcodec"] = torchcodec.__version__
+        if any(impl.startswith("pyannote4-") for impl in impls):
+            import pyannote.audio
+            import pyannote.audio.core.io as pyannote_io
+
+            versions["pyannote.audio"] = pyannote.audio.__version__
+            versions["decoder"] = f"{pyannote_io.AudioDecoder.__module__}.AudioDecoder"
+            expected = "ta_compat" if "pyannote4-soundfile" in impls else "torchcodec"
+            assert versions["decoder"].startswith(expected), f"{impls} decode through {versions['decoder']}"
         if "ta-compat" in impls:
             import ta_compat
 
@@ -136,6 +147,8 @@ class Worker:
 
         kind, name = case.split(":")
         path = self.files[name]
+        if kind in ("p4load", "p4crop"):
+            return self._pyannote4(kind, name, path)
         backend = {"legacy-soundfile": "soundfile", "legacy-ffmpeg": "ffmpeg"}.get(impl)
         extra = {"backend": backend} if backend else {}
         if kind == "load":
@@ -174,6 +187,19 @@ class Worker:
                 return lambda: soundfile.write(out, array, rate, subtype="FLOAT")
             return lambda: torchaudio.save(out, tensor, rate, **extra)
         raise ValueError(f"unknown case {case!r}")
+
+    def _pyannote4(self, kind: str, name: str, path: str) -> Callable[[], Any]:
+        """pyannote.audio 4's own calls: ``Audio()(path)``, or ``Audio().crop`` of the middle 5 s."""
+        from pyannote.audio import Audio
+        from pyannote.core import Segment
+
+        audio = Audio()
+        if kind == "p4load":
+            return lambda: audio(path)
+        offset, num = self._crop(name)
+        rate = self.meta[name]["rate"]
+        segment = Segment(offset / rate, (offset + num) / rate)
+        return lambda: audio.crop(path, segment)
 
     def time(self, case: str, impls: List[str], reps: int, warmup: bool = False, flip: bool = False) -> Dict[str, Any]:
         """Time ``reps`` calls of each of ``impls``, alternating call by call (A B B A A B ...).

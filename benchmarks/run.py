@@ -5,7 +5,11 @@ and calls this script with their interpreters. By hand::
 
     python benchmarks/run.py --base VENV/bin/python --ta-compat VENV/bin/python \\
         --autowrapt VENV/bin/python --coverage VENV/bin/python \\
-        --torchcodec VENV/bin/python --legacy VENV/bin/python [--quick]
+        --torchcodec VENV/bin/python --legacy VENV/bin/python \\
+        --pyannote4-soundfile VENV/bin/python --pyannote4-torchcodec VENV/bin/python [--quick]
+
+``--only pyannote4`` (with its two venvs and ``--out``) runs one section; ``results.md`` is
+written only by a run of every section.
 
 Method (stdlib only here; the timed code runs in the venvs):
 
@@ -21,6 +25,8 @@ Method (stdlib only here; the timed code runs in the venvs):
   a training or diarization loop sees.
 - Peak memory: each measurement in a child forked from the warmed-up worker: peak RSS (``VmHWM``,
   reset just before the load) minus RSS before the load.
+- pyannote.audio 4: ``Audio()(file)`` and ``Audio().crop`` through the torchcodec-fallback route
+  (torchcodec not installed) and through a working torchcodec, one worker each, interleaved.
 
 Outputs: ``results.json`` (every summary) and ``results.md`` (the tables the README quotes).
 """
@@ -70,6 +76,17 @@ CASES = [
     ("save:wav10", "save", "`save` 10 min (float32 to WAV)"),
 ]
 OTHERS = ["torchcodec", "legacy-soundfile", "legacy-ffmpeg"]
+
+#: pyannote.audio 4's own reads, through the torchcodec-fallback route and through torchcodec.
+P4_CASES = [
+    ("p4load:wav10", "`Audio()(file)`: 10 min 16 kHz mono WAV"),
+    ("p4load:wav60", "`Audio()(file)`: 60 min 16 kHz mono WAV"),
+    ("p4crop:wav60", "`Audio().crop`: 5 s from the middle of a 60 min WAV"),
+]
+P4_IMPLS = {
+    "pyannote4-soundfile": "ta-compat, torchcodec not installed (soundfile)",
+    "pyannote4-torchcodec": "torchcodec 0.17 on FFmpeg (ta-compat stands aside)",
+}
 LABELS = {
     "floor": "floor: soundfile + torch.from_numpy",
     "ta-compat": "ta-compat",
@@ -454,6 +471,88 @@ def memory(args: argparse.Namespace, workers: Dict[str, WorkerProcess], log: Any
     return out
 
 
+def pyannote4(args: argparse.Namespace, folder: Path, log: Any) -> Dict[str, Any]:
+    """pyannote.audio 4's ``Audio`` through the fallback route and through a working torchcodec:
+    one worker each, batches of calls interleaved round by round in a shuffled order. Ratios are
+    of medians: torchcodec's time over the fallback's (a speed-up), and a full read of the 60 min
+    file over a 5 s crop of it (how much a crop saves: a seek, not a decode of the whole file)."""
+    pythons = {"pyannote4-soundfile": args.pyannote4_soundfile, "pyannote4-torchcodec": args.pyannote4_torchcodec}
+    workers = {impl: WorkerProcess(python, [impl]) for impl, python in pythons.items()}
+    folder.mkdir(exist_ok=True)
+    try:
+        log("pyannote 4: generating the audio files")
+        files = workers["pyannote4-soundfile"].ask("generate", folder=str(folder))["files"]
+        versions = {
+            impl: worker.ask("setup", files=files, out_dir=str(folder), impls=[impl])["versions"]
+            for impl, worker in workers.items()
+        }
+        checks: Dict[str, Dict[str, Any]] = {case: {} for case, _ in P4_CASES}
+        reps: Dict[Tuple[str, str], int] = {}
+        rounds = 2 if args.quick else args.pyannote4_rounds
+        for case, _ in P4_CASES:
+            for impl, worker in workers.items():
+                checks[case][impl] = worker.ask("check", case=case, impl=impl)
+                seconds = worker.ask("time", case=case, impls=[impl], reps=1)["ns"][impl][0] / 1e9
+                budget = args.io_budget * (0.2 if args.quick else 1.0)
+                reps[case, impl] = max(1, min(400, int(budget / max(seconds, 1e-6) / rounds)))
+        log(f"pyannote 4: {len(P4_CASES)} cases, {rounds} interleaved rounds")
+        times: Dict[Tuple[str, str], List[float]] = {key: [] for key in reps}
+        rng = random.Random(4)
+        for _ in range(rounds):
+            for case, _ in P4_CASES:
+                order = list(workers)
+                rng.shuffle(order)
+                for impl in order:
+                    answer = workers[impl].ask("time", case=case, impls=[impl], reps=reps[case, impl], warmup=True)
+                    times[case, impl] += [ns / 1e9 for ns in answer["ns"][impl]]
+    finally:
+        for worker in workers.values():
+            worker.close()
+    medians = {key: statistics.median(values) for key, values in times.items()}
+    out: Dict[str, Any] = {"versions": versions, "cases": {}}
+    for case, title in P4_CASES:
+        out["cases"][case] = {
+            "title": title,
+            "impls": {
+                impl: {"n": len(times[case, impl]), "median_s": medians[case, impl], "check": checks[case][impl]}
+                for impl in workers
+            },
+            "torchcodec_over_fallback": medians[case, "pyannote4-torchcodec"] / medians[case, "pyannote4-soundfile"],
+        }
+    out["load_over_crop"] = {impl: medians["p4load:wav60", impl] / medians["p4crop:wav60", impl] for impl in workers}
+    log(
+        "pyannote 4: full load, torchcodec / fallback "
+        f"{out['cases']['p4load:wav10']['torchcodec_over_fallback']:.2f}; 60 min full load / 5 s crop through "
+        f"the fallback {out['load_over_crop']['pyannote4-soundfile']:.0f}"
+    )
+    return out
+
+
+def pyannote4_markdown(section: Dict[str, Any]) -> List[str]:
+    """The pyannote.audio 4 table of ``results.md``."""
+    tc = section["versions"]["pyannote4-torchcodec"]
+    lines = [
+        "",
+        "## pyannote.audio 4: the torchcodec-fallback route vs a working torchcodec",
+        "",
+        f"pyannote.audio {tc.get('pyannote.audio', '?')}, torchaudio {tc['torchaudio']}; torchcodec "
+        f"{tc.get('torchcodec', '?')} on FFmpeg (libraries: Debian's `ffmpeg`). Median time per call.",
+        "",
+        "| case | " + " | ".join(P4_IMPLS.values()) + " | torchcodec / fallback |",
+        "|---|---|---|---|",
+    ]
+    for entry in section["cases"].values():
+        cells = [fmt_time(entry["impls"][impl]["median_s"]) for impl in P4_IMPLS]
+        lines.append(f"| {entry['title']} | {' | '.join(cells)} | {entry['torchcodec_over_fallback']:.3g}× |")
+    ratios = section["load_over_crop"]
+    lines += [
+        "",
+        "A 5 s crop of the 60 min WAV costs 1/{:.0f} of a full read of it through the fallback (a seek), "
+        "1/{:.0f} through torchcodec.".format(ratios["pyannote4-soundfile"], ratios["pyannote4-torchcodec"]),
+    ]
+    return lines
+
+
 # -- report ----------------------------------------------------------------------------------------
 
 
@@ -590,10 +689,22 @@ def markdown(results: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The venvs (command-line options) each section runs in.
+SECTION_VENVS = {
+    "startup": ("base", "ta-compat", "autowrapt", "coverage"),
+    "import": ("ta-compat",),
+    "io": ("ta-compat", "torchcodec", "legacy"),
+    "pyannote4": tuple(P4_IMPLS),
+}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("base", "ta-compat", "autowrapt", "coverage", "torchcodec", "legacy"):
-        parser.add_argument(f"--{name}", required=True, help=f"python of the {name} venv")
+        parser.add_argument(f"--{name}", help=f"python of the {name} venv")
+    for name in P4_IMPLS:
+        parser.add_argument(f"--{name}", help=f"python of the {name} venv (pyannote.audio 4)")
+    parser.add_argument("--pyannote4-rounds", type=int, default=6)
     parser.add_argument("--out", default=str(HERE), help="folder for results.json and results.md")
     parser.add_argument("--quick", action="store_true", help="few repetitions: checks the machinery, not the numbers")
     parser.add_argument("--startup-rounds", type=int, default=600)
@@ -604,15 +715,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--pair-budget", type=float, default=8.0, help="seconds of calls per case for ta-compat + floor"
     )
     parser.add_argument("--memory-reps", type=int, default=5)
-    parser.add_argument("--only", default="startup,import,io", help="comma list of sections to run")
+    parser.add_argument("--only", default="startup,import,io,pyannote4", help="comma list of sections to run")
     parser.add_argument("--cases", default="", help="comma list of audio I/O cases (default: all), e.g. save:wav10")
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    for section, names in SECTION_VENVS.items():
+        missing = [f"--{name}" for name in names if section in only and getattr(args, name.replace("-", "_")) is None]
+        if missing:
+            parser.error(f"the {section} section needs {', '.join(missing)}")
     begin = time.monotonic()
 
     def log(message: str) -> None:
         print(f"[bench {time.monotonic() - begin:6.0f} s] {message}", file=sys.stderr, flush=True)
 
-    only = set(args.only.split(","))
     results: Dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv)}
     folder = Path(tempfile.mkdtemp(prefix="ta-compat-bench-"))
     try:
@@ -622,6 +737,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             results["import"] = import_torchaudio(args, log)
         if "io" in only:
             results["io"], results["memory"] = audio(args, folder, log)
+        if "pyannote4" in only:
+            results["pyannote4"] = pyannote4(args, folder / "pyannote4", log)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     results["machine"]["loadavg_end"] = os.getloadavg()[0]
@@ -629,8 +746,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    if only >= {"startup", "import", "io"}:
-        (out / "results.md").write_text(markdown(results))
+    if only >= {"startup", "import", "io", "pyannote4"}:
+        (out / "results.md").write_text(markdown(results) + "\n".join(pyannote4_markdown(results["pyannote4"])) + "\n")
         log(f"wrote {out / 'results.md'}")
     log(f"wrote {out / 'results.json'} in {results['duration_s'] / 60:.1f} min")
     return 0

@@ -131,8 +131,19 @@ FAMILIES: Tuple[Family, ...] = (
         "ta_compat.probes:hub",
         ("pyannote.audio", "huggingface_hub"),
         "pyannote.audio",
-        "hf_hub_download(use_auth_token=) in pyannote's Model/Pipeline.from_pretrained",
-        "passes pyannote's use_auth_token on as token, only where huggingface_hub >= 1.0 rejects it",
+        "use_auth_token= in pyannote's Model/Pipeline.from_pretrained",
+        "passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x rejects it",
+    ),
+    Family(
+        "torchcodec-fallback",
+        ("torchaudio", "pyannote.audio.core.io"),
+        "ta_compat.shims.torchcodec_fallback:apply",
+        "ta_compat.probes:torchcodec_fallback",
+        ("torchaudio",),
+        "torchcodec",
+        "pyannote.audio 4.x audio decoding; torchaudio.load_with_torchcodec, save_with_torchcodec",
+        "soundfile (PyAV where installed) where torchcodec is missing or cannot load FFmpeg, never over a working one",
+        prepare="ta_compat.shims.torchcodec_fallback:prepare",
     ),
 )
 

@@ -151,16 +151,75 @@ def checkpoints(folder: str) -> None:
     Model.from_pretrained(write_wespeaker_checkpoint(os.path.join(folder, "pytorch_model.bin")))
 
 
-def hub(folder: str) -> None:
-    from pyannote.audio import Model
+class _TokenSeen(Exception):
+    """Raised by the hub probe's stand-in for pyannote 4's download: the token it was given."""
 
-    try:  # a Hub id, resolved offline in an empty cache: pyannote's own hf_hub_download call
-        Model.from_pretrained("ta-compat/doctor-probe", cache_dir=folder)
-    except TypeError as exc:
-        if "use_auth_token" in str(exc):
+
+def hub(folder: str) -> None:
+    from pyannote.audio import Model, Pipeline
+
+    token = "hf_ta_compat_doctor_probe"
+    # pyannote 4 downloads through pyannote.audio.utils.hf_hub: record the token that reaches it.
+    hf_hub = sys.modules.get("pyannote.audio.utils.hf_hub")
+    download = getattr(hf_hub, "hf_hub_download", None)
+
+    def seen(*args: object, **kwargs: object) -> None:
+        raise _TokenSeen(kwargs.get("token"))
+
+    if hf_hub is not None:
+        hf_hub.hf_hub_download = seen  # type: ignore[attr-defined]
+    try:
+        for loader in (Model, Pipeline):
+            try:  # a Hub id, resolved offline in an empty cache: pyannote's own hf_hub_download call
+                loader.from_pretrained("ta-compat/doctor-probe", use_auth_token=token, cache_dir=folder)
+            except TypeError as exc:
+                if "use_auth_token" in str(exc):
+                    raise
+            except _TokenSeen as exc:
+                received = exc.args[0]
+                _expect(
+                    received == token,
+                    f"{loader.__name__}.from_pretrained(use_auth_token=...) passed token={received!r} to the Hub",
+                )
+            except Exception:
+                pass  # the call was accepted; the (offline, empty) cache had nothing, as expected
+    finally:
+        if hf_hub is not None:
+            hf_hub.hf_hub_download = download  # type: ignore[attr-defined]
+
+
+def torchcodec_fallback(folder: str) -> None:
+    """pyannote.audio 4 reads, crops and measures a WAV, and torchaudio's ``*_with_torchcodec``
+    round-trip one, where they are installed; a failure names why torchcodec cannot decode."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    path = _wav(folder, 2.0)
+    try:
+        pyannote_major = int(version("pyannote.audio").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        pyannote_major = 0
+    try:
+        if pyannote_major >= 4:
+            from pyannote.audio import Audio
+            from pyannote.core import Segment
+
+            waveform, rate = Audio()(path)
+            _expect(tuple(waveform.shape) == (1, 32000) and rate == 16000, f"Audio()(wav) gave {waveform.shape}")
+            crop, _ = Audio().crop(path, Segment(0.5, 1.5))
+            _expect(tuple(crop.shape) == (1, 16000), f"Audio().crop(wav, 1 s) gave {tuple(crop.shape)}")
+            _expect(Audio().get_duration(path) == 2.0, "get_duration(2 s WAV) is not 2.0")
+        import torchaudio
+
+        if hasattr(torchaudio, "load_with_torchcodec"):
+            waveform, rate = torchaudio.load_with_torchcodec(path)
+            torchaudio.save_with_torchcodec(os.path.join(folder, "saved.wav"), waveform, rate)
+    except Exception as exc:
+        from .shims.torchcodec_fallback import torchcodec_failure
+
+        failure = torchcodec_failure()
+        if failure is None:
             raise
-    except Exception:
-        pass  # the call was accepted; the (offline, empty) cache had nothing, as expected
+        raise ProbeFailure(f"torchcodec cannot decode here: {failure}") from exc
 
 
 def run(names: List[str]) -> Dict[str, Optional[str]]:

@@ -1,5 +1,5 @@
-"""Let pyannote 3.x download from (or resolve in the cache of) the Hugging Face Hub on
-huggingface_hub >= 1.0.
+"""Let code written for pyannote.audio 3.x pass ``use_auth_token=`` to ``Model.from_pretrained``
+and ``Pipeline.from_pretrained`` on huggingface_hub >= 1.0 and on pyannote.audio 4.x.
 
 pyannote 3.x ``Model.from_pretrained`` and ``Pipeline.from_pretrained`` call
 ``hf_hub_download(..., use_auth_token=use_auth_token)``. huggingface_hub 0.x accepted that name
@@ -10,11 +10,22 @@ Only where the installed ``hf_hub_download`` rejects the keyword, the name ``hf_
 inside pyannote's calling modules (not huggingface_hub itself, not anyone else's import of it) is
 rebound to a wrapper that passes ``use_auth_token`` on as ``token``, with 0.x's rules: ``None``
 means "not given" and an explicit ``token`` wins. On huggingface_hub 0.x nothing is patched.
+
+pyannote.audio 4.x renamed the keyword itself: its ``Model.from_pretrained`` and
+``Pipeline.from_pretrained`` take ``token=``. Passed ``use_auth_token=``, ``Pipeline`` raises
+``TypeError`` (pyannote/pyannote-audio#1866) and ``Model`` is worse: the keyword goes through
+``**kwargs`` to lightning's ``load_from_checkpoint``, which drops it, so the token silently never
+reaches the Hub. Where a ``from_pretrained`` takes ``token`` and not ``use_auth_token``, it is
+wrapped to pass ``use_auth_token`` on as ``token`` (``None``: not given; both given: a
+``TypeError`` that says which one to keep). One family covers both, as it is one legacy keyword:
+pyannote 3.x passes it to the Hub itself and 4.x never does, so at most one of the two patches
+applies on a stack, and the doctor's evidence names the layer that rejected it.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Dict, List
 
 from ..marker import is_ours, mark
@@ -57,9 +68,33 @@ def token_for_use_auth_token(download: Callable[..., Any]) -> Callable[..., Any]
     return mark(hf_hub_download)
 
 
+def accepting_use_auth_token(from_pretrained: Callable[..., Any], owner: str) -> Callable[..., Any]:
+    """pyannote 4's ``from_pretrained`` function that also takes 3.x's ``use_auth_token=``."""
+
+    @functools.wraps(from_pretrained)
+    def wrapper(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if "use_auth_token" in kwargs:
+            use_auth_token = kwargs.pop("use_auth_token")
+            if use_auth_token is not None and kwargs.get("token") is not None:
+                raise TypeError(
+                    f"{owner}.from_pretrained() got both use_auth_token= (the pyannote.audio 3.x name) "
+                    "and token=: pass the token once, as token="
+                )
+            if use_auth_token is not None:
+                kwargs["token"] = use_auth_token
+        return from_pretrained(cls, *args, **kwargs)
+
+    return mark(wrapper)
+
+
 def apply(module: Any) -> List[str]:
-    """Rebind ``module.hf_hub_download`` (pyannote's own import of it) where the Hub rejects
-    ``use_auth_token``; returns what was patched (nothing on huggingface_hub 0.x)."""
+    """Rebind ``module.hf_hub_download`` (pyannote 3's own import of it) where the Hub rejects
+    ``use_auth_token``, and wrap the ``from_pretrained`` of the module's ``Model``/``Pipeline``
+    where pyannote itself no longer takes it; returns what was patched."""
+    return _rebind_hf_hub_download(module) + _accept_use_auth_token(module)
+
+
+def _rebind_hf_hub_download(module: Any) -> List[str]:
     download = getattr(module, "hf_hub_download", None)
     if not callable(download) or is_ours(download):
         return []
@@ -67,3 +102,19 @@ def apply(module: Any) -> List[str]:
         return []
     module.hf_hub_download = token_for_use_auth_token(download)
     return [f"{module.__name__}.hf_hub_download"]
+
+
+def _accept_use_auth_token(module: Any) -> List[str]:
+    patched = []
+    for owner in ("Model", "Pipeline"):
+        cls = module.__dict__.get(owner)
+        method = getattr(cls, "__dict__", {}).get("from_pretrained")
+        function = getattr(method, "__func__", None)
+        if function is None or is_ours(function):
+            continue
+        parameters = inspect.signature(function).parameters
+        if "use_auth_token" in parameters or "token" not in parameters:
+            continue  # pyannote 3.x: it takes use_auth_token itself
+        cls.from_pretrained = classmethod(accepting_use_auth_token(function, owner))
+        patched.append(f"{module.__name__}.{owner}.from_pretrained")
+    return patched

@@ -14,14 +14,26 @@ import torch  # noqa: E402, F401  (the real torchaudio imports torch while it ex
 exec(os.environ.get("FAKE_TORCHAUDIO_BODY", ""))
 
 __version__ = "2.99.0+fake"
-__all__ = ["load"]
+__all__ = ["load", "load_with_torchcodec", "save_with_torchcodec"]
 
 
-def load(uri, *args, **kwargs):
+def load_with_torchcodec(uri, *args, **kwargs):
     """Like torchaudio >= 2.9 without torchcodec."""
     raise ImportError(
         "TorchCodec is required for load_with_torchcodec. Please install torchcodec to use this function."
     )
+
+
+def save_with_torchcodec(uri, *args, **kwargs):
+    """Like torchaudio >= 2.9 without torchcodec."""
+    raise ImportError(
+        "TorchCodec is required for save_with_torchcodec. Please install torchcodec to use this function."
+    )
+
+
+def load(uri, *args, **kwargs):
+    """torchaudio >= 2.9's ``load``: the torchcodec route."""
+    return load_with_torchcodec(uri, *args, **kwargs)
 
 
 sys.fake_trace.append("torchaudio:end")
