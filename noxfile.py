@@ -8,7 +8,8 @@ wheel installed, so nothing a run does leaks into the cache.
 
 Nothing is installed into the system unasked. Two kinds of test need Debian packages: those that
 compare with a working torchcodec need FFmpeg's shared libraries (``apt-get install ffmpeg``),
-and the benchmark's instruction counts need ``valgrind``. Without them those tests skip, naming
+the check that ``save`` syncs before it renames needs ``strace``, and the benchmark's
+instruction counts need ``valgrind``. Without them those tests skip, naming
 the package. ``TA_COMPAT_APT=1`` lets a session install them with ``apt-get`` (as root; CI does).
 """
 
@@ -135,6 +136,9 @@ def tests(session: nox.Session) -> None:
     """The whole suite: the modern stack with ta-compat, differential against the legacy stack."""
     wheel = build_wheel(session)
     ensure_ffmpeg(session)
+    system_package(
+        session, "strace", shutil.which("strace") is not None, "the checks that save syncs before it renames"
+    )
     modern_stack, legacy_stack = stack(session, "modern"), stack(session, "legacy")
     python = fresh_copy(session, modern_stack, WORK / "test-modern")
     install(session, python, "-r", str(ROOT / "stacks" / "tools.txt"), str(wheel))

@@ -61,7 +61,7 @@ NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run 
 NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
 #: fixture) is marked ``stack``.
-STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv"})
+STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4"})
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -246,8 +246,6 @@ PYANNOTE4 = ("pyannote.audio==4.0.7", "torch==2.14.1", "torchaudio==2.11.0")
 #: FFmpeg's libraries by the names torchcodec's loader asks for (each major version of FFmpeg 4-9).
 FFMPEG_LIBRARIES = ("avutil", "avcodec", "avformat", "avdevice", "avfilter", "swscale", "swresample")
 
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
-
 
 class Stack:
     """A venv of the pyannote 4 stack, with the environment its interpreter needs; ``hide_ffmpeg``:
@@ -312,7 +310,7 @@ def pyannote4(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[str
 
     Hard-link copies of the modern stack, built once per session."""
     folder = tmp_path_factory.mktemp("pyannote4")
-    base = _copy_venv(require("TA_COMPAT_MODERN_STACK") / "bin" / "python", folder / "base")
+    base = _copy_venv(require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python", folder / "base")
     pip(base, "install", "-q", *PYANNOTE4)
     pip(base, "install", "-q", "--no-deps", os.fspath(wheel))
     with_av = _copy_venv(base, folder / "torchcodec")

@@ -28,6 +28,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -661,6 +662,10 @@ def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  
 # --------------------------------------------------------------------------------------------
 # Durability: the data reaches the disk before the rename makes it visible
 # --------------------------------------------------------------------------------------------
+#: strace's process id before each call, printed where the traced program has several threads.
+STRACE_PID = re.compile(r"^\d+\s+")
+
+
 @posix_only
 @pytest.mark.parametrize("existing", [True, False], ids=["replace", "create"])
 def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
@@ -682,8 +687,8 @@ def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tm
     result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
     assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
     temporary, synced, named = None, False, None
-    for line in log.read_text().splitlines():  # "PID call(arguments) = result"
-        call, _, returned = line.split(" ", 1)[1].rpartition(" = ")
+    for line in log.read_text().splitlines():  # "[PID ]call(arguments) = result"
+        call, _, returned = STRACE_PID.sub("", line).rpartition(" = ")
         name, _, arguments_text = call.partition("(")
         first = arguments_text.split(",")[0].rstrip(") ")
         if name == "openat" and TEMPORARY_MARK in call and "O_CREAT" in call:

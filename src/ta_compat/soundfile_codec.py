@@ -34,7 +34,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional, Tuple, Union
 
-from . import atomic_save
+from . import safe_save
 
 if TYPE_CHECKING:
     import torch
@@ -252,7 +252,7 @@ def save_with_torchcodec(
         info = np.iinfo(np.int16 if scale == 15 else np.int32)
         data = np.clip(np.rint(data.astype(np.float64) * 2.0**scale), info.min, info.max).astype(info.dtype)
     try:
-        atomic_save.write(_soundfile(), uri, data, samplerate=sample_rate, subtype=subtype, format=container)
+        safe_save.write(_soundfile(), uri, data, samplerate=sample_rate, subtype=subtype, format=container)
     except Exception as exc:
         raise RuntimeError(f"Failed to save audio to {uri}: {exc}") from exc
 
