@@ -8,12 +8,13 @@ explicit import in the test process.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 
@@ -93,12 +94,43 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
     """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
 
     def make(stack: str = "modern", name: str = "venv") -> Path:
-        source = require(f"TA_COMPAT_{stack.upper()}_STACK")
-        dest = tmp_path / name
-        subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
-        return dest / "bin" / "python"
+        return copy_stack(stack, tmp_path / name)
 
     return make
+
+
+def copy_stack(stack: str, dest: Path) -> Path:
+    """A hard-link copy of a cached stack at ``dest`` (for module-scoped variants); returns its python."""
+    source = require(f"TA_COMPAT_{stack.upper()}_STACK")
+    subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
+    return dest / "bin" / "python"
+
+
+SCRIPTS = ROOT / "tests" / "scripts"
+
+
+def run_script(
+    python: os.PathLike[str] | str,
+    name: str,
+    *args: str,
+    env: Optional[Dict[str, str]] = None,
+    timeout: float = SUBPROCESS_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``tests/scripts/<name>`` in a fresh interpreter (with its ``.pth`` files)."""
+    return subprocess.run(
+        [os.fspath(python), os.fspath(SCRIPTS / name), *args],
+        env=env if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def script_result(process: subprocess.CompletedProcess[str]) -> Dict[str, Any]:
+    """The ``RESULT {json}`` line a script printed (pyannote prints notes on stdout too)."""
+    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+    assert process.returncode == 0 and lines, process.stdout[-3000:] + process.stderr[-6000:]
+    return dict(json.loads(lines[-1][len("RESULT ") :]))
 
 
 def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
