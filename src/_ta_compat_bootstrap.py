@@ -26,7 +26,13 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
 
 #: Modules whose execution triggers shims; ``ta_compat.families`` maps them to shim families.
 TARGETS = frozenset(
-    {"torchaudio", "pyannote.audio.core.io", "pyannote.audio.core.model", "pyannote.audio.core.pipeline"}
+    {
+        "torchaudio",
+        "pyannote.audio.core",
+        "pyannote.audio.core.io",
+        "pyannote.audio.core.model",
+        "pyannote.audio.core.pipeline",
+    }
 )
 
 #: ta-compat's own top-level modules, always imported from where this module is installed.

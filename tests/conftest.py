@@ -192,12 +192,16 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
     """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
 
     def make(stack: str = "modern", name: str = "venv") -> Path:
-        source = require(f"TA_COMPAT_{stack.upper()}_STACK", NEEDS_STACKS)
-        dest = tmp_path / name
-        subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
-        return dest / "bin" / "python"
+        return copy_stack(stack, tmp_path / name)
 
     return make
+
+
+def copy_stack(stack: str, dest: Path) -> Path:
+    """A hard-link copy of a cached stack at ``dest`` (for module-scoped variants); returns its python."""
+    source = require(f"TA_COMPAT_{stack.upper()}_STACK", NEEDS_STACKS)
+    subprocess.run(["cp", "-al", os.fspath(source), os.fspath(dest)], check=True)
+    return dest / "bin" / "python"
 
 
 def pip(python: Path, *args: str) -> subprocess.CompletedProcess:

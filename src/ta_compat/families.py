@@ -125,6 +125,16 @@ FAMILIES: Tuple[Family, ...] = (
         "allowlists the exact names pyannote checkpoints pickle (omegaconf's as inert stand-ins) while pyannote loads",
     ),
     Family(
+        "numpy-aliases",
+        ("pyannote.audio.core",),
+        "ta_compat.shims.numpy_aliases:apply",
+        "ta_compat.probes:numpy_aliases",
+        ("numpy", "pyannote.audio"),
+        "pyannote.audio",
+        "numpy.NaN, numpy.NAN, numpy.string_ for pyannote.audio 3.x on numpy >= 2",
+        "answers the removed names for pyannote's own modules only: hasattr(np, 'NaN') elsewhere stays False",
+    ),
+    Family(
         "hub",
         ("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
         "ta_compat.shims.hub:apply",

@@ -11,6 +11,9 @@ from typing import Any, Dict, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+#: The files of each subset of ``write_diarization_protocol``'s protocol: (key, extension).
+_PROTOCOL_FILES = (("uri", "lst"), ("annotation", "rttm"), ("annotated", "uem"))
+
 
 def write_speechlike_wav(path: PathLike, seconds: float = 3.0, sample_rate: int = 16000, channels: int = 1) -> str:
     """A deterministic, speech-like (harmonics with a syllable envelope, plus noise) PCM_16 WAV."""
@@ -87,24 +90,30 @@ def _attached_trainer(model: Any, optimizer: Any) -> Any:
     return trainer
 
 
-def write_segmentation_checkpoint(path: PathLike) -> str:
-    """A segmentation-3.0-like checkpoint (powerset ``Specifications``: 3 speakers, at most 2 at a
-    time, 10 s chunks) written by a real ``Trainer.save_checkpoint`` (random weights), so it has
-    lightning's keys (``epoch, global_step, pytorch-lightning_version, state_dict, loops, callbacks,
-    optimizer_states, lr_schedulers, hparams_name, hyper_parameters``) plus pyannote's own."""
+def segmentation_model(duration: float = 10.0) -> Any:
+    """A segmentation-3.0-like PyanNet (powerset ``Specifications``: 3 speakers, at most 2 at a
+    time, ``duration`` s chunks; a narrower LSTM) with random weights, ready for inference."""
     from pyannote.audio.core.task import Problem, Resolution, Specifications
 
     specifications = Specifications(
         problem=Problem.MONO_LABEL_CLASSIFICATION,
         resolution=Resolution.FRAME,
-        duration=10.0,
+        duration=duration,
         min_duration=None,
         warm_up=(0.0, 0.0),
         classes=["speaker#1", "speaker#2", "speaker#3"],
         powerset_max_classes=2,
         permutation_invariant=True,
     )
-    model = _small_pyannet(specifications)
+    return _small_pyannet(specifications)
+
+
+def write_segmentation_checkpoint(path: PathLike) -> str:
+    """A ``segmentation_model()`` checkpoint written by a real ``Trainer.save_checkpoint`` (random
+    weights, one Adam step), so it has lightning's keys (``epoch, global_step,
+    pytorch-lightning_version, state_dict, loops, callbacks, optimizer_states, lr_schedulers,
+    hparams_name, hyper_parameters``) plus pyannote's own."""
+    model = segmentation_model()
     optimizer = model.configure_optimizers()
     _one_optimizer_step(model, optimizer)
     _attached_trainer(model, optimizer).save_checkpoint(os.fspath(path))
@@ -161,6 +170,43 @@ def write_hydra_checkpoint(path: PathLike) -> str:
     }
     trainer.strategy.checkpoint_io.save_checkpoint(checkpoint, os.fspath(path))
     return os.fspath(path)
+
+
+def write_diarization_protocol(folder: PathLike, seconds: float = 8.0) -> str:
+    """A tiny pyannote.database speaker diarization protocol in ``folder``: generated WAVs (two
+    train files, one each for development and test), RTTM references with two speakers who
+    overlap, UEMs and ``database.yml``. Returns that file's path; the protocol is
+    ``Tiny.SpeakerDiarization.Tiny`` once ``pyannote.database.registry.load_database`` read it."""
+    folder = os.path.abspath(folder)  # database.yml resolves relative paths from its own folder
+    os.makedirs(folder, exist_ok=True)
+    subsets = {"train": ["a", "b"], "development": ["c"], "test": ["d"]}
+    turns = [(0.5, 3.0, "s1"), (2.5, 3.0, "s2"), (6.0, min(1.5, seconds - 6.0), "s1")]
+    lines = [
+        "Databases:",
+        f"  Tiny: {folder}/{{uri}}.wav",
+        "Protocols:",
+        "  Tiny:",
+        "    SpeakerDiarization:",
+        "      Tiny:",
+    ]
+    for subset, uris in subsets.items():
+        with (
+            open(os.path.join(folder, f"{subset}.lst"), "w") as lst,
+            open(os.path.join(folder, f"{subset}.rttm"), "w") as rttm,
+            open(os.path.join(folder, f"{subset}.uem"), "w") as uem,
+        ):
+            for uri in uris:
+                write_speechlike_wav(os.path.join(folder, f"{uri}.wav"), seconds=seconds)
+                lst.write(f"{uri}\n")
+                uem.write(f"{uri} 1 0.000 {seconds:.3f}\n")
+                for start, duration, speaker in turns:
+                    rttm.write(f"SPEAKER {uri} 1 {start:.3f} {duration:.3f} <NA> <NA> {speaker} <NA> <NA>\n")
+        lines.append(f"        {subset}:")
+        lines += [f"          {key}: {folder}/{subset}.{ext}" for key, ext in _PROTOCOL_FILES]
+    database = os.path.join(folder, "database.yml")
+    with open(database, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return database
 
 
 def populate_hf_cache(cache_dir: PathLike, repo_id: str, files: Dict[str, PathLike], commit: str = "0" * 40) -> str:

@@ -144,11 +144,44 @@ def backend_module(folder: str) -> None:
 
 
 def checkpoints(folder: str) -> None:
+    import pyannote.audio
     from pyannote.audio import Model
 
-    from .fixtures import write_wespeaker_checkpoint
+    from .fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
 
     Model.from_pretrained(write_wespeaker_checkpoint(os.path.join(folder, "pytorch_model.bin")))
+    if not str(pyannote.audio.__version__).startswith("3."):
+        return  # pyannote 4 loads with weights_only=False itself; the family stands aside there
+    import torch
+    from pyannote.audio.models.segmentation import PyanNet
+
+    path = write_segmentation_checkpoint(os.path.join(folder, "segmentation.ckpt"))
+    PyanNet.load_from_checkpoint(path)  # lightning's loading (Trainer(ckpt_path=...) uses the same)
+    torch.load(path)  # a plain load, once pyannote is imported
+
+
+def numpy_aliases(folder: str) -> None:
+    import pyannote.audio  # noqa: F401  (3.1.x evaluates np.NaN at import)
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from .fixtures import segmentation_model
+
+    diarization = Annotation(uri="probe")
+    diarization[Segment(0.5, 3.0)] = "A"
+    try:
+        from pyannote.audio.pipelines import Resegmentation  # 3.x; 3.4.0 still calls np.NAN there
+    except ImportError:
+        pass  # pyannote 4 has none
+    else:
+        pipeline = Resegmentation(segmentation=segmentation_model(duration=5.0))
+        pipeline.instantiate(
+            {"warm_up": 0.0, "onset": 0.5, "offset": 0.5, "min_duration_on": 0.0, "min_duration_off": 0.0}
+        )
+        pipeline({"uri": "probe", "audio": _wav(folder, 8.0)}, diarization=diarization)
+    metric = DiarizationErrorRate()  # pyannote.metrics 3.x reports np.NaN percentages for a silent file
+    metric(Annotation(uri="probe"), diarization)
+    metric.report(display=False)
 
 
 class _TokenSeen(Exception):

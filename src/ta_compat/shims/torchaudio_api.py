@@ -23,7 +23,15 @@ def _fill(torchaudio: Any, name: str, value: Any) -> List[str]:
     if hasattr(torchaudio, name):
         return []
     setattr(torchaudio, name, value)
+    _export(torchaudio, name)
     return [f"torchaudio.{name}"]
+
+
+def _export(torchaudio: Any, name: str) -> None:
+    """List a restored name in ``torchaudio.__all__``, as legacy torchaudio did, so that
+    ``from torchaudio import *`` brings it too."""
+    if isinstance(getattr(torchaudio, "__all__", None), list) and name not in torchaudio.__all__:
+        torchaudio.__all__.append(name)
 
 
 def _replace_torchcodec_route(torchaudio: Any, name: str, value: Callable[..., Any]) -> List[str]:
@@ -32,8 +40,7 @@ def _replace_torchcodec_route(torchaudio: Any, name: str, value: Callable[..., A
     if is_ours(current) or (current is not None and _legacy_dispatcher_present(torchaudio)):
         return []
     setattr(torchaudio, name, value)
-    if hasattr(torchaudio, "__all__") and name not in torchaudio.__all__:
-        torchaudio.__all__.append(name)
+    _export(torchaudio, name)
     return [f"torchaudio.{name}"]
 
 

@@ -1,0 +1,22 @@
+"""``from torchaudio import *`` brings the same legacy I/O names on the modern stack as on the
+legacy one: each restored name is listed in ``torchaudio.__all__``, as torchaudio 2.8 listed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import clean_env, run_script, script_result
+
+LEGACY_IO = ["AudioMetaData", "get_audio_backend", "info", "list_audio_backends", "load", "save", "set_audio_backend"]
+
+
+def test_star_import_brings_the_legacy_names(modern_python: Path, legacy_python: Path) -> None:
+    legacy = script_result(run_script(legacy_python, "torchaudio_star_import.py"))
+    modern = script_result(run_script(modern_python, "torchaudio_star_import.py"))
+    assert legacy["brought"] == modern["brought"] == LEGACY_IO
+
+
+def test_star_import_without_ta_compat_brings_load_and_save_only(modern_python: Path) -> None:
+    """The control: torchaudio 2.11's own __all__ (its load and save are the torchcodec route)."""
+    result = run_script(modern_python, "torchaudio_star_import.py", env=clean_env(TA_COMPAT_DISABLE="1"))
+    assert script_result(result)["brought"] == ["load", "save"]
