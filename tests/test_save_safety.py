@@ -97,7 +97,8 @@ class Saver:
 
 @dataclasses.dataclass(frozen=True)
 class Pairing:
-    name: str
+    """The legacy reference and ta-compat, saving the same waveform the same way."""
+
     legacy: Saver
     ta_compat: Saver
 
@@ -131,11 +132,10 @@ def pairing(request: pytest.FixtureRequest) -> Pairing:
     script = os.fspath(SAVE_ONE)
     if request.param == "soundfile":
         legacy = Saver((sys.executable, script, "--api", "soundfile"))
-        return Pairing("soundfile", legacy, Saver((sys.executable, script, "--api", "safe-save")))
+        return Pairing(legacy, Saver((sys.executable, script, "--api", "safe-save")))
     legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
     modern_python = os.fspath(request.getfixturevalue("modern_python"))
     return Pairing(
-        "torchaudio",
         Saver((legacy_python, script, "--api", "torchaudio")),
         Saver((modern_python, script, "--api", "torchaudio")),
     )
@@ -229,20 +229,21 @@ def describe(before: Snapshot, after: Snapshot) -> Snapshot:
     return described
 
 
-def folder(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o755) -> Path:
+def folder(path: Path, owner: Optional[Tuple[int, int]] = None, mode: int = 0o755) -> Path:
+    """A folder with ``owner`` (None: whoever runs the test) and ``mode``."""
     path.mkdir(parents=True, exist_ok=True)
     return chown(path, owner, mode)
 
 
-def recording(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o644, *, frames: int = FRAMES) -> Path:
+def recording(path: Path, owner: Optional[Tuple[int, int]] = None, mode: int = 0o644, *, frames: int = FRAMES) -> Path:
     """An existing recording (other samples than the save writes)."""
     data = np.random.default_rng(1).uniform(-0.5, 0.5, size=(frames, 2))
     soundfile.write(path, data, RATE, subtype="PCM_16")
     return chown(path, owner, mode)
 
 
-def chown(path: Path, owner: Tuple[int, int], mode: int) -> Path:
-    if owner != (os.getuid(), os.getgid()):
+def chown(path: Path, owner: Optional[Tuple[int, int]], mode: int) -> Path:
+    if owner is not None:
         os.chown(path, *owner, follow_symlinks=False)
     if not path.is_symlink():
         path.chmod(mode)  # after chown, which clears setuid/setgid bits
@@ -622,10 +623,10 @@ def test_another_user_can_read_nothing_during_a_save(pairing: Pairing, world: Pa
 # An interrupted save: the old file stays, and nothing left behind looks like audio
 # --------------------------------------------------------------------------------------------
 @posix_only
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
 @pytest.mark.parametrize("name_bytes", [8, 250])
 def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
-    pairing: Pairing, tmp_path: Path, sig: int, name_bytes: int
+    pairing: Pairing, tmp_path: Path, sig: str, name_bytes: int
 ) -> None:
     """Legacy truncated the file first, so a kill left a damaged recording. A name of 250 bytes
     (near NAME_MAX) keeps the guarantee: temporary names take at most 100 bytes of it."""
@@ -635,9 +636,9 @@ def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
     try:
         temporary = wait_for_a_temporary_file(tmp_path, save)
     finally:
-        save.send_signal(sig)
+        save.send_signal(getattr(signal, sig))
         save.wait(timeout=120)
-    assert save.returncode == -sig, "the save finished before it could be interrupted"
+    assert save.returncode == -getattr(signal, sig), "the save finished before it could be interrupted"
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == sorted([path.name, temporary])
     assert len(os.fsencode(temporary)) < 255 and temporary.startswith(".") and temporary.endswith(".tmp")
@@ -647,11 +648,11 @@ def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
     assert os.path.splitext(temporary)[1] == ".tmp"
 
 
-def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
+def wait_for_a_temporary_file(where: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
     """The name of the temporary file once it holds data (the save is under way)."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
-        for entry in os.scandir(folder):
+        for entry in os.scandir(where):
             if TEMPORARY_MARK in entry.name and entry.stat().st_size > 1 << 20:
                 return entry.name
         time.sleep(0.001)
@@ -663,32 +664,56 @@ def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  
 # --------------------------------------------------------------------------------------------
 @posix_only
 @pytest.mark.parametrize("existing", [True, False], ids=["replace", "create"])
-def test_data_is_synced_before_it_gets_the_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
+def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
+    """Traced with strace: after the last write into the temporary file (libsndfile rewrites the
+    header when it closes, after python-soundfile's own fsync) comes an fsync/fdatasync of it that
+    succeeds, and only then the rename or link that gives it the destination's name."""
     strace = shutil.which("strace")
-    if strace is None or subprocess.run([strace, "-o", os.devnull, "true"], capture_output=True).returncode:
+    if (
+        strace is None
+        or subprocess.run([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"], capture_output=True).returncode
+    ):
         pytest.skip("strace is missing or not allowed to trace here")
     out = folder(tmp_path / "out")
     path = recording(out / "take.wav") if existing else out / "take.wav"
     log = tmp_path / "strace.log"
-    calls = "openat,fsync,fdatasync,rename,renameat,renameat2,link,linkat"
-    command = [strace, "-f", "-qq", "-e", f"trace={calls}", "-o", os.fspath(log)]
+    calls = "openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat"
+    command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
     arguments = pairing.ta_compat.arguments(path, frames=FRAMES)
     result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
     assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
-    created, synced, named = None, None, None
-    for line in log.read_text().splitlines():  # "PID call(arguments) = result"
-        call, _, returned = line.split(" ", 1)[1].partition(" = ")
-        call = call.strip()
-        if TEMPORARY_MARK in call and call.startswith("openat(") and "O_CREAT" in call:
-            created = returned.strip()  # the temporary file's descriptor
-        elif created and call.startswith(("fdatasync(", "fsync(")) and call.endswith(f"({created})"):
-            synced = returned.strip()
-        elif created and call.startswith(("renameat", "linkat", "rename(", "link(")) and TEMPORARY_MARK in call:
+    temporary, synced, named = None, False, None
+    for name, arguments_text, returned in strace_calls(log.read_text()):
+        first = arguments_text.split(",")[0].strip()
+        if name == "openat" and TEMPORARY_MARK in arguments_text and "O_CREAT" in arguments_text:
+            temporary, synced = returned, False  # the temporary file's descriptor
+        elif temporary is not None and first == temporary and name in ("write", "pwrite64"):
+            synced = False
+        elif temporary is not None and first == temporary and name in ("fsync", "fdatasync"):
+            synced = returned == "0"
+        elif temporary is not None and name.startswith(("rename", "link")) and TEMPORARY_MARK in arguments_text:
             named = synced
             break
-    assert created is not None, log.read_text()
-    assert named == "0", f"not synced before the rename or link:\n{log.read_text()}"
+    assert temporary is not None and named is not None, log.read_text()
+    assert named, f"renamed or linked with unsynced writes:\n{log.read_text()}"
     assert os.listdir(out) == ["take.wav"]
+
+
+def strace_calls(log: str) -> Iterator[Tuple[str, str, str]]:
+    """``(call, arguments, result)`` of each line of ``strace -f``, in order of completion, with
+    calls that other threads interrupted (``<unfinished ...>``, ``<... resumed>``) put together."""
+    pending: Dict[str, str] = {}
+    for line in log.splitlines():
+        pid, _, text = line.strip().partition(" ")
+        text = text.strip()
+        if text.endswith("<unfinished ...>"):
+            pending[pid] = text[: -len("<unfinished ...>")].rstrip()
+            continue
+        if text.startswith("<... ") and " resumed>" in text:
+            text = pending.pop(pid, "") + text.split(" resumed>", 1)[1]
+        call, _, returned = text.rpartition(" = ")
+        name, _, arguments = call.partition("(")
+        yield name, arguments.rsplit(")", 1)[0], returned.split()[0] if returned.split() else ""
 
 
 # --------------------------------------------------------------------------------------------

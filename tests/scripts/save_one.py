@@ -21,6 +21,7 @@ exactly that user's rights.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -71,9 +72,8 @@ def saver(api: str, data: Any, rate: int) -> Callable[[str], None]:
     """A function that saves ``data`` to a path with ``api`` (16-bit PCM, torchaudio's subtype for
     an int16 tensor: every api writes the same bytes, and float WAV's PEAK chunk holds a clock)."""
     if api == "torchaudio":
-        import torch
-        import torchaudio
-
+        # Imported by name: whichever torch and torchaudio this interpreter has (legacy or modern).
+        torch, torchaudio = importlib.import_module("torch"), importlib.import_module("torchaudio")
         tensor = torch.from_numpy(data).t().contiguous()
         return lambda path: torchaudio.save(path, tensor, rate, backend="soundfile")
     import soundfile
