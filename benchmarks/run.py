@@ -362,7 +362,8 @@ def time_io(args: argparse.Namespace, workers: Dict[str, WorkerProcess], log: An
     plan: Dict[Tuple[str, str], int] = {}
     cheap: Dict[Tuple[str, str], bool] = {}
     quick = 0.2 if args.quick else 1.0
-    for case, _, _ in CASES:
+    cases = [entry for entry in CASES if not args.cases or entry[0] in args.cases.split(",")]
+    for case, _, _ in cases:
         checks[case] = {}
         for name, (worker, impls) in contenders.items():
             for impl in impls:
@@ -378,12 +379,12 @@ def time_io(args: argparse.Namespace, workers: Dict[str, WorkerProcess], log: An
             plan[case, name] = max(least, min(4000, int(budget / max(seconds, 1e-6))))
             cheap[case, name] = seconds < 0.3  # worth an untimed warm-up call at each batch
     rounds = 4 if args.quick else args.io_rounds
-    log(f"audio I/O: {len(CASES)} cases, ta-compat/floor paired call by call, {rounds} interleaved rounds")
+    log(f"audio I/O: {len(cases)} cases, ta-compat/floor paired call by call, {rounds} interleaved rounds")
     times: Dict[Tuple[str, str], List[float]] = {(case, impl): [] for case in checks for impl in checks[case]}
     done: Dict[Tuple[str, str], int] = dict.fromkeys(plan, 0)
     rng = random.Random(2)
     for index in range(rounds):
-        for case, _, _ in CASES:
+        for case, _, _ in cases:
             order = list(contenders)
             rng.shuffle(order)
             for name in order:
@@ -399,7 +400,7 @@ def time_io(args: argparse.Namespace, workers: Dict[str, WorkerProcess], log: An
                     times[case, impl] += [ns / 1e9 for ns in answer[impl]]
                 done[case, name] += reps
     results: Dict[str, Any] = {"cases": {}}
-    for case, kind, title in CASES:
+    for case, kind, title in cases:
         entry: Dict[str, Any] = {"title": title, "kind": kind, "target": TARGETS[kind], "impls": {}}
         for impl in checks[case]:
             data = times[case, impl]
@@ -412,6 +413,8 @@ def time_io(args: argparse.Namespace, workers: Dict[str, WorkerProcess], log: An
         for impl in OTHERS:
             entry["impls"][impl]["speedup"] = statistics.median(times[case, impl]) / statistics.median(tac)
         results["cases"][case] = entry
+    if not {"crop:wav60", "crop:wav10"} <= set(checks):
+        return results
     results["crop_60_over_10"] = {
         impl: statistics.median(times["crop:wav60", impl]) / statistics.median(times["crop:wav10", impl])
         for impl in checks["crop:wav60"]
@@ -602,6 +605,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--memory-reps", type=int, default=5)
     parser.add_argument("--only", default="startup,import,io", help="comma list of sections to run")
+    parser.add_argument("--cases", default="", help="comma list of audio I/O cases (default: all), e.g. save:wav10")
     args = parser.parse_args(argv)
     begin = time.monotonic()
 
