@@ -28,7 +28,6 @@ import fnmatch
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -98,7 +97,8 @@ class Saver:
 
 @dataclasses.dataclass(frozen=True)
 class Pairing:
-    name: str
+    """The legacy reference and ta-compat, saving the same waveform the same way."""
+
     legacy: Saver
     ta_compat: Saver
 
@@ -132,11 +132,10 @@ def pairing(request: pytest.FixtureRequest) -> Pairing:
     script = os.fspath(SAVE_ONE)
     if request.param == "soundfile":
         legacy = Saver((sys.executable, script, "--api", "soundfile"))
-        return Pairing("soundfile", legacy, Saver((sys.executable, script, "--api", "safe-save")))
+        return Pairing(legacy, Saver((sys.executable, script, "--api", "safe-save")))
     legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
     modern_python = os.fspath(request.getfixturevalue("modern_python"))
     return Pairing(
-        "torchaudio",
         Saver((legacy_python, script, "--api", "torchaudio")),
         Saver((modern_python, script, "--api", "torchaudio")),
     )
@@ -230,20 +229,21 @@ def describe(before: Snapshot, after: Snapshot) -> Snapshot:
     return described
 
 
-def folder(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o755) -> Path:
+def folder(path: Path, owner: Optional[Tuple[int, int]] = None, mode: int = 0o755) -> Path:
+    """A folder with ``owner`` (None: whoever runs the test) and ``mode``."""
     path.mkdir(parents=True, exist_ok=True)
     return chown(path, owner, mode)
 
 
-def recording(path: Path, owner: Tuple[int, int] = (0, 0), mode: int = 0o644, *, frames: int = FRAMES) -> Path:
+def recording(path: Path, owner: Optional[Tuple[int, int]] = None, mode: int = 0o644, *, frames: int = FRAMES) -> Path:
     """An existing recording (other samples than the save writes)."""
     data = np.random.default_rng(1).uniform(-0.5, 0.5, size=(frames, 2))
     soundfile.write(path, data, RATE, subtype="PCM_16")
     return chown(path, owner, mode)
 
 
-def chown(path: Path, owner: Tuple[int, int], mode: int) -> Path:
-    if owner != (os.getuid(), os.getgid()):
+def chown(path: Path, owner: Optional[Tuple[int, int]], mode: int) -> Path:
+    if owner is not None:
         os.chown(path, *owner, follow_symlinks=False)
     if not path.is_symlink():
         path.chmod(mode)  # after chown, which clears setuid/setgid bits
@@ -648,11 +648,11 @@ def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
     assert os.path.splitext(temporary)[1] == ".tmp"
 
 
-def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
+def wait_for_a_temporary_file(where: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
     """The name of the temporary file once it holds data (the save is under way)."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
-        for entry in os.scandir(folder):
+        for entry in os.scandir(where):
             if TEMPORARY_MARK in entry.name and entry.stat().st_size > 1 << 20:
                 return entry.name
         time.sleep(0.001)
@@ -662,10 +662,6 @@ def wait_for_a_temporary_file(folder: Path, process: subprocess.Popen) -> str:  
 # --------------------------------------------------------------------------------------------
 # Durability: the data reaches the disk before the rename makes it visible
 # --------------------------------------------------------------------------------------------
-#: strace's process id before each call, printed where the traced program has several threads.
-STRACE_PID = re.compile(r"^\d+\s+")
-
-
 @posix_only
 @pytest.mark.parametrize("existing", [True, False], ids=["replace", "create"])
 def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
@@ -687,22 +683,37 @@ def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tm
     result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
     assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
     temporary, synced, named = None, False, None
-    for line in log.read_text().splitlines():  # "[PID ]call(arguments) = result"
-        call, _, returned = STRACE_PID.sub("", line).rpartition(" = ")
-        name, _, arguments_text = call.partition("(")
-        first = arguments_text.split(",")[0].rstrip(") ")
-        if name == "openat" and TEMPORARY_MARK in call and "O_CREAT" in call:
-            temporary, synced = returned.strip(), False  # the temporary file's descriptor
+    for name, arguments_text, returned in strace_calls(log.read_text()):
+        first = arguments_text.split(",")[0].strip()
+        if name == "openat" and TEMPORARY_MARK in arguments_text and "O_CREAT" in arguments_text:
+            temporary, synced = returned, False  # the temporary file's descriptor
         elif temporary is not None and first == temporary and name in ("write", "pwrite64"):
             synced = False
         elif temporary is not None and first == temporary and name in ("fsync", "fdatasync"):
-            synced = returned.strip() == "0"
-        elif temporary is not None and name.startswith(("rename", "link")) and TEMPORARY_MARK in call:
+            synced = returned == "0"
+        elif temporary is not None and name.startswith(("rename", "link")) and TEMPORARY_MARK in arguments_text:
             named = synced
             break
     assert temporary is not None and named is not None, log.read_text()
     assert named, f"renamed or linked with unsynced writes:\n{log.read_text()}"
     assert os.listdir(out) == ["take.wav"]
+
+
+def strace_calls(log: str) -> Iterator[Tuple[str, str, str]]:
+    """``(call, arguments, result)`` of each line of ``strace -f``, in order of completion, with
+    calls that other threads interrupted (``<unfinished ...>``, ``<... resumed>``) put together."""
+    pending: Dict[str, str] = {}
+    for line in log.splitlines():
+        pid, _, text = line.strip().partition(" ")
+        text = text.strip()
+        if text.endswith("<unfinished ...>"):
+            pending[pid] = text[: -len("<unfinished ...>")].rstrip()
+            continue
+        if text.startswith("<... ") and " resumed>" in text:
+            text = pending.pop(pid, "") + text.split(" resumed>", 1)[1]
+        call, _, returned = text.rpartition(" = ")
+        name, _, arguments = call.partition("(")
+        yield name, arguments.rsplit(")", 1)[0], returned.split()[0] if returned.split() else ""
 
 
 # --------------------------------------------------------------------------------------------
