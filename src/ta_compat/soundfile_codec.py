@@ -1,11 +1,12 @@
 """torchcodec's audio decoding API on soundfile, for where torchcodec cannot decode.
 
 pyannote.audio 4.x reads every file through ``torchcodec.decoders.AudioDecoder`` and torchaudio
-2.9+ offers ``load_with_torchcodec``/``save_with_torchcodec``; both fail where torchcodec is not
-installed or cannot load FFmpeg's shared libraries. This module gives what they use the same
-results on soundfile (libsndfile: WAV, FLAC, OGG Vorbis/Opus, MP3 and the other formats it reads),
-with PyAV (``av``, whose wheels bundle FFmpeg) for what libsndfile cannot read, where PyAV is
-installed. Measured against torchcodec 0.17 on FFmpeg 5 and 8, it keeps:
+2.8+ offers ``load_with_torchcodec``/``save_with_torchcodec`` (2.9+ routes ``load``/``save`` through
+them); both fail where torchcodec is not installed or cannot load FFmpeg's shared libraries.
+This module gives what they use the same results on soundfile (libsndfile: WAV, FLAC, OGG
+Vorbis/Opus, MP3 and the other formats it reads), with PyAV (``av``, whose wheels bundle FFmpeg)
+for what libsndfile cannot read, where PyAV is installed. Measured against torchcodec 0.17 on
+FFmpeg 5 and 8, it keeps:
 
 - samples as float32 ``(channels, time)``, contiguous; integer PCM scaled by 2**-(bits-1), which
   libsndfile and FFmpeg agree on bit for bit (PCM 8-32 bit, FLAC); lossy decoders differ in

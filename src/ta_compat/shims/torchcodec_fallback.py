@@ -146,7 +146,7 @@ def _apply_torchaudio(torchaudio: Any, failure: Optional[str]) -> List[str]:
     for name in TORCHAUDIO_NAMES:
         current = getattr(torchaudio, name, None)
         if current is None or is_ours(current):
-            continue  # torchaudio <= 2.8 has no torchcodec route; or replaced already
+            continue  # torchaudio < 2.8 has no torchcodec route; or replaced already
         _replaced[name] = current
         for owner in modules:
             if owner is not None and getattr(owner, name, None) is current:
