@@ -102,7 +102,7 @@ def startup_env(**overrides: str) -> Dict[str, str]:
 
 def run_script(
     python: os.PathLike[str] | str, script: str, *args: str, flags: Sequence[str] = (), **options: Any
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run ``tests/scripts/<script>.py`` in a fresh interpreter (with its ``.pth`` files) and capture
     its output; the script's folder is its ``sys.path[0]``, as for any script. ``options``: those of
     ``_interpreter``."""
@@ -111,7 +111,7 @@ def run_script(
 
 def run_python(
     python: os.PathLike[str] | str, code: str, *args: str, flags: Sequence[str] = (), **options: Any
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run ``code`` (``python -c``) in a fresh interpreter and capture its output (programs of more
     than a line belong in ``tests/scripts``: ``run_script``)."""
     return _interpreter(python, [*flags, "-c", textwrap.dedent(code), *args], **options)
@@ -123,7 +123,7 @@ def _interpreter(
     env: Optional[Dict[str, str]] = None,
     cwd: os.PathLike[str] | str | None = None,
     timeout: float = SUBPROCESS_TIMEOUT,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """``python`` with ``arguments``, in ``env`` (default: ``clean_env()``), output captured."""
     return subprocess.run(
         [os.fspath(python), *arguments],
@@ -135,7 +135,7 @@ def _interpreter(
     )
 
 
-def result_of(process: subprocess.CompletedProcess) -> Dict[str, Any]:
+def result_of(process: subprocess.CompletedProcess[str]) -> Dict[str, Any]:
     """The ``RESULT {json}`` line a script printed last (libraries print their own notes on stdout);
     the script must have succeeded."""
     lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
@@ -204,7 +204,7 @@ def copy_stack(stack: str, dest: Path) -> Path:
     return dest / "bin" / "python"
 
 
-def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+def pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the pip of ``python``'s venv with ``args``; it must succeed."""
     result = subprocess.run(
         [os.fspath(python), "-m", "pip", "--disable-pip-version-check", *args],
@@ -260,7 +260,7 @@ class Stack:
         self.env = env or {}
         self.hide_ffmpeg = hide_ffmpeg
 
-    def run(self, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    def run(self, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
         """``python argv...`` in a clean environment with ``env`` added."""
         command = [os.fspath(self.python), *argv]
         if self.hide_ffmpeg and system_ffmpeg():
