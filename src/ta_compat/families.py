@@ -106,7 +106,8 @@ FAMILIES: Tuple[Family, ...] = (
         "save",
         "apply_save",
         "torchaudio.save",
-        "soundfile encoding with the legacy subtype table, atomic writes (replaces the torchcodec route)",
+        "soundfile encoding with the legacy subtype table; the kernel's permissions and links as legacy, "
+        "atomic where a new file changes nothing else (replaces the torchcodec route)",
     ),
     _torchaudio(
         "backend-module",
@@ -121,8 +122,10 @@ FAMILIES: Tuple[Family, ...] = (
         "ta_compat.probes:checkpoints",
         ("torch", "pyannote.audio"),
         "pyannote.audio",
-        "Model.from_pretrained under torch.load(weights_only=True)",
-        "allowlists the exact names pyannote checkpoints pickle (omegaconf's as inert stand-ins) while pyannote loads",
+        "pyannote 3.x checkpoints under torch.load(weights_only=True): from_pretrained, load_from_checkpoint, "
+        "Trainer(ckpt_path=), torch.load",
+        "allowlists pyannote's inert classes for the process (enums as stand-ins) and the generic names of "
+        "hydra-era checkpoints while pyannote or lightning loads a pyannote model",
     ),
     Family(
         "numpy-aliases",

@@ -6,8 +6,11 @@ Arguments: the payloads folder, and optionally ``--hand-written-allowlist``: all
 classes process-wide first, as the usual in-script fix does (run with ta-compat's family off).
 """
 
+from __future__ import annotations
+
 import os
 import sys
+from typing import Any, Dict, List
 
 import torch
 from ckpt_helpers import attempt, report
@@ -20,7 +23,8 @@ from torch.torch_version import TorchVersion
 folder = sys.argv[1]
 
 
-def members():
+def members() -> Dict[str, List[Any]]:
+    """Each member as (name, value, type, hash): what a rewriting payload would change."""
     return {
         f"{enum.__name__}.{name}": [member.name, member.value, type(member).__name__, hash(member)]
         for enum in (Problem, Resolution)
@@ -31,7 +35,7 @@ def members():
 before = members()
 if "--hand-written-allowlist" in sys.argv:
     torch.serialization.add_safe_globals([TorchVersion, Specifications, Problem, Resolution, Introspection])
-loads = {}
+loads: Dict[str, str] = {}
 for name in sorted(os.listdir(folder)):
     path = os.path.join(folder, name)
     loads[f"{name} torch.load"] = attempt(torch.load, path)

@@ -15,10 +15,13 @@ Arguments: an output folder and a checkpoint to embed the payloads in (``<name>.
 ``pyannote.audio`` key) besides the bare payload files (``<name>.pt``).
 """
 
+from __future__ import annotations
+
 import copyreg
 import os
 import sys
 import warnings
+from typing import Any, Dict, SupportsIndex, Tuple
 
 warnings.simplefilter("ignore")
 
@@ -29,28 +32,36 @@ from pyannote.audio.core.task import Problem, Resolution  # noqa: E402
 class Reduce:
     """Pickles as ``func(*args)`` followed by BUILD with ``state`` (when given)."""
 
-    def __init__(self, *reduced):
+    def __init__(self, *reduced: Any) -> None:
+        """Keep the reduce tuple as given: ``(func, args)`` or ``(func, args, state)``."""
         self.reduced = reduced
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """The reduce tuple given."""
         return self.reduced
 
 
 class NewObj:
     """Pickles as NEWOBJ ``cls.__new__(cls, value)`` followed by BUILD with ``state``."""
 
-    def __init__(self, cls, value, state):
+    def __init__(self, cls: type, value: Any, state: Any) -> None:
+        """Keep the class, the value ``__new__`` gets and the BUILD state."""
         self.cls, self.value, self.state = cls, value, state
 
-    def __reduce_ex__(self, protocol):
-        return (copyreg.__newobj__, (self.cls, self.value), self.state)
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Tuple[Any, ...]:
+        """NEWOBJ (through ``copyreg.__newobj__``), then BUILD with the state."""
+        # typeshed does not declare copyreg.__newobj__ (the function pickle writes NEWOBJ for)
+        return (copyreg.__newobj__, (self.cls, self.value), self.state)  # type: ignore[attr-defined]
 
-    @property
-    def __class__(self):  # the pickler writes NEWOBJ only for an instance of ``cls``
+    # mypy: object.__class__ is read-write, a read-only override is flagged (only read here)
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # the pickler writes NEWOBJ only for an instance of ``cls``
+        """``cls``: what the pickler sees as this object's class."""
         return self.cls
 
 
-def rewritten(value):
+def rewritten(value: int) -> Dict[str, Any]:
+    """The state a payload sets on its member: a new name and value, to tell them apart."""
     return {"_name_": "PWNED_BY_CHECKPOINT", "_value_": value}
 
 

@@ -18,6 +18,8 @@ That is lightning's own, with or without ta-compat: the random phase releases it
 Arguments: a checkpoint, the random seed, and a time budget in seconds for each kind.
 """
 
+from __future__ import annotations
+
 import _thread
 import os
 import random
@@ -25,6 +27,8 @@ import signal
 import sys
 import threading
 import time
+from types import FrameType, TracebackType
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 from ckpt_helpers import attempt, names, report
 from pyannote.audio import Model
@@ -40,19 +44,22 @@ Model.from_pretrained(path)
 per_call = time.perf_counter() - started
 
 
-def in_shim(frame):
+def in_shim(frame: FrameType) -> bool:
+    """Whether ``frame`` runs code of ta-compat's checkpoint module."""
     return frame.f_code.co_filename.endswith(SHIM)
 
 
-def tracer(on_event):
+def tracer(on_event: Callable[[FrameType], object]) -> Callable[[FrameType, str, Any], Any]:
     """A ``sys.settrace`` function calling ``on_event(frame)`` at each bytecode run in the shim."""
 
-    def trace(frame, event, arg):
+    def trace(frame: FrameType, event: str, arg: Any) -> Optional[Callable[[FrameType, str, Any], Any]]:
+        """The global trace function: trace opcodes in the shim's frames only."""
         if not in_shim(frame):
             return None
         frame.f_trace_opcodes = True
 
-        def local(frame, event, arg):
+        def local(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], Any]:
+            """The frame's trace function: report each opcode."""
             if event == "opcode":
                 on_event(frame)
             return local
@@ -62,27 +69,27 @@ def tracer(on_event):
     return trace
 
 
-positions = []
+positions: List[Tuple[str, int, int]] = []
 sys.settrace(tracer(lambda frame: positions.append((frame.f_code.co_name, frame.f_code.co_firstlineno, frame.f_lasti))))
 Model.from_pretrained(path)
 sys.settrace(None)
 first_of_each = sorted({position: index for index, position in reversed(list(enumerate(positions)))}.values())
 rng.shuffle(first_of_each)
 
-outcome = {"sweep": {}, "random": {}}
-checks = {"calls": 0, "leaked": [], "handler_replaced": 0, "in_shim": 0, "lightning_lock_left_held": 0}
+outcome: Dict[str, Dict[str, int]] = {"sweep": {}, "random": {}}
+checks: Dict[str, Any] = {"calls": 0, "leaked": [], "handler_replaced": 0, "in_shim": 0, "lightning_lock_left_held": 0}
 
 
-def where(exc):
+def where(exc: BaseException) -> Tuple[str, bool]:
     """Where a KeyboardInterrupt surfaced: the innermost frame's file and function."""
-    tb = exc.__traceback__
+    tb = cast(TracebackType, exc.__traceback__)  # a caught exception has one
     while tb.tb_next is not None:
         tb = tb.tb_next
     code = tb.tb_frame.f_code
     return f"{os.path.basename(code.co_filename)}:{code.co_name}", tb.tb_frame.f_code.co_filename.endswith(SHIM)
 
 
-def after_call(kind, landed):
+def after_call(kind: str, landed: str) -> None:
     """Record where the interrupt surfaced and check what the call left behind."""
     counts = outcome[kind]
     counts[landed] = counts.get(landed, 0) + 1
@@ -104,7 +111,8 @@ for target in first_of_each:
         break
     count = [0]
 
-    def at_target(frame, count=count, target=target):
+    def at_target(frame: FrameType, count: List[int] = count, target: int = target) -> None:
+        """Interrupt the main thread at the ``target``-th bytecode of the call."""
         if count[0] == target:
             _thread.interrupt_main()
         count[0] += 1

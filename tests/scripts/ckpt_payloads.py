@@ -6,11 +6,14 @@ payload) and ``out/pyannote/<name>.ckpt`` (the hydra checkpoint, every allowlist
 with the payload added, so only the payload can be refused), plus ``interpolation.ckpt``.
 """
 
+from __future__ import annotations
+
 import functools
 import importlib
 import operator
 import os
 import subprocess
+from typing import Any, Dict, NoReturn, Tuple
 
 import torch
 from omegaconf import OmegaConf
@@ -32,29 +35,38 @@ NAMES = (
 
 
 class Call:
-    def __init__(self, func, *args):
+    """Pickles as ``func(*args)``: a REDUCE the unpickler would run."""
+
+    def __init__(self, func: Any, *args: Any) -> None:
+        """Keep what the REDUCE will call, and with what."""
         self.func, self.args = func, args
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> NoReturn:
+        """Callable, so a ``Call`` can stand for the function of another; never called."""
         raise AssertionError("only pickled")
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """The REDUCE: ``func(*args)``."""
         return (self.func, self.args)
 
 
-def payloads(markers):
+def payloads(markers: str) -> Dict[str, Any]:
     """{name: payload} for the markers folder ``markers``."""
 
-    def marker(name):
+    def marker(name: str) -> str:
+        """The file payload ``name`` writes when it runs."""
         return os.path.join(markers, name)
 
-    def touch(name):
+    def touch(name: str) -> str:
+        """A shell command that writes the marker of ``name``."""
         return f"touch {marker(name)}"
 
-    def opener(name):
+    def opener(name: str) -> str:
+        """Python source that writes the marker of ``name``."""
         return f"open({marker(name)!r}, 'w').close()"
 
-    def omegaconf_callable(name):
+    def omegaconf_callable(name: str) -> Any:
+        """A ListConfig carrying a ``Call``: omegaconf's own classes, with a payload inside."""
         # a real ListConfig (the betas of a hydra checkpoint) whose first node's value is a call
         betas = OmegaConf.create([0.9, 0.999])
         betas._get_node(0).__dict__["_val"] = Call(exec, opener(name))
@@ -93,7 +105,8 @@ def payloads(markers):
     }
 
 
-def build(markers, hydra, out):
+def build(markers: str, hydra: str, out: str) -> None:
+    """Write the payload files (see the module docstring) into ``out``."""
     base = torch.load(hydra, weights_only=False)  # our own fixture, to add the payloads to
     os.makedirs(os.path.join(out, "plain"))
     os.makedirs(os.path.join(out, "pyannote"))
@@ -116,10 +129,11 @@ def build(markers, hydra, out):
     torch.save(checkpoint, os.path.join(out, "pyannote", "interpolation.ckpt"))
 
 
-def register_resolver(markers):
+def register_resolver(markers: str) -> None:
     """An omegaconf resolver that leaves ``<markers>/interpolation`` behind when it is called."""
 
-    def ta_compat_probe(*args):
+    def ta_compat_probe(*args: Any) -> str:
+        """Leave the marker behind; return a version string, as lightning expects there."""
         open(os.path.join(markers, "interpolation"), "w").close()
         return "2.6.6"
 

@@ -5,9 +5,12 @@ registered for the interpolation. Prints one RESULT line.
 Arguments: the markers folder, the hydra checkpoint, an output folder for the payload files.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import time
+from typing import Any, Callable, Dict
 
 import torch
 from ckpt_helpers import key_line, names, report
@@ -19,11 +22,12 @@ from pyannote.audio import Model  # noqa: E402
 from pyannote.audio.models.segmentation import PyanNet  # noqa: E402
 
 register_resolver(markers)
-out = {"plain": {}, "pyannote": {}, "lightning": {}, "after_build": sorted(os.listdir(markers))}
+out: Dict[str, Any] = {"plain": {}, "pyannote": {}, "lightning": {}, "after_build": sorted(os.listdir(markers))}
 baseline = names()
 
 
-def outcome(load, path):
+def outcome(load: Callable[[str], Any], path: str) -> str:
+    """``"LOADED"``, or the key line of why ``load(path)`` refused."""
     try:
         load(path)
     except Exception as exc:
