@@ -715,11 +715,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--pair-budget", type=float, default=8.0, help="seconds of calls per case for ta-compat + floor"
     )
     parser.add_argument("--memory-reps", type=int, default=5)
-<<<<<<< HEAD
     parser.add_argument("--only", default="startup,import,io,pyannote4", help="comma list of sections to run")
-=======
-    parser.add_argument("--only", default="startup,import,io", help="comma list of sections to run")
->>>>>>> save
     parser.add_argument("--cases", default="", help="comma list of audio I/O cases (default: all), e.g. save:wav10")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))

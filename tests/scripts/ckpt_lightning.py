@@ -12,10 +12,13 @@ checkpoints (WeSpeaker conversion, ``Trainer.save_checkpoint``, hydra era) are l
 Arguments: a JSON object {kind: checkpoint path} and a scratch folder.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import os
 import sys
+from typing import Any, Dict, Optional
 
 from ckpt_helpers import attempt, key_line, names, report
 
@@ -37,22 +40,25 @@ registry.load_database(write_diarization_protocol(os.path.join(folder, "protocol
 protocol = registry.get_protocol("Tiny.SpeakerDiarization.Tiny", preprocessors={"audio": FileFinder()})
 
 
-class TestedPyanNet(PyanNet):
+class TestedPyanNet(PyanNet):  # type: ignore[misc]  # PyanNet is Any to mypy (pyannote is not followed)
     """PyanNet with a test loop (pyannote's models have none): the validation one, as users write it."""
 
-    def test_step(self, batch, batch_idx):
+    def test_step(self, batch: Any, batch_idx: int) -> Any:
+        """The validation step, on the test batches."""
         return self.validation_step(batch, batch_idx)
 
-    def test_dataloader(self):
+    def test_dataloader(self) -> Any:
+        """The validation data: the tiny protocol has no other."""
         return self.val_dataloader()
 
 
-def task(**options):
+def task(**options: Any) -> Any:
+    """A small SpeakerDiarization task on the tiny protocol, ``options`` overriding its defaults."""
     defaults = {"duration": 2.0, "batch_size": 2, "max_speakers_per_chunk": 2, "max_speakers_per_frame": 2}
     return SpeakerDiarization(protocol, num_workers=0, **{**defaults, **options})
 
 
-def small_model(size=16, layers=1, **options):
+def small_model(size: int = 16, layers: int = 1, **options: Any) -> TestedPyanNet:
     """A TestedPyanNet on ``task(**options)``; ``size=32, layers=2`` is the fixtures' shape."""
     torch.manual_seed(0)
     return TestedPyanNet(
@@ -63,7 +69,8 @@ def small_model(size=16, layers=1, **options):
     )
 
 
-def trainer(max_epochs=1, checkpoints=None):
+def trainer(max_epochs: int = 1, checkpoints: Optional[str] = None) -> Any:
+    """A CPU Trainer of one batch per loop, quiet; it writes checkpoints (the last too) when given a folder."""
     return pl.Trainer(
         accelerator="cpu",
         devices=1,
@@ -80,7 +87,7 @@ def trainer(max_epochs=1, checkpoints=None):
     )
 
 
-out = {"trained": {}, "fixtures": {}}
+out: Dict[str, Any] = {"trained": {}, "fixtures": {}}
 first = trainer(checkpoints=os.path.join(folder, "trained"))
 first.fit(small_model())
 last = os.path.join(folder, "trained", "last.ckpt")

@@ -14,17 +14,20 @@ scratch folder. In order:
    then a ``from_pretrained`` call, then plain ``torch.load`` calls outside pyannote's loading.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from ckpt_helpers import key_line, names, report, wave
 
 paths, folder = json.loads(sys.argv[1]), sys.argv[2]
-out = {"kinds": {}, "pipelines": {}, "plain": {}}
+out: Dict[str, Any] = {"kinds": {}, "pipelines": {}, "plain": {}}
 WAVE = wave()
 
 try:
@@ -44,9 +47,11 @@ baseline = names()
 out["process_wide"] = sorted(baseline - before)
 
 for kind, path in paths.items():
-    seen = []
+    seen: List[List[str]] = []
 
-    def map_location(storage, location, seen=seen):  # torch.load calls it while unpickling
+    # torch.load calls it while unpickling
+    def map_location(storage: Any, location: str, seen: List[List[str]] = seen) -> Any:
+        """Note what is allowed the first time ``torch.load`` calls it (mid-load); keep ``storage``."""
         if not seen:
             seen.append(sorted(names() - baseline))
         return storage
@@ -102,9 +107,9 @@ params:
 }
 
 
-def models_of(pipeline):
+def models_of(pipeline: Any) -> List[str]:
     """The pyannote models a pipeline holds (directly, in an Inference, in an embedding)."""
-    found = []
+    found: List[str] = []
     for held in [*vars(pipeline).values(), *pipeline._inferences.values(), *pipeline._models.values()]:
         for candidate in (held, getattr(held, "model", None), getattr(held, "model_", None)):
             if isinstance(candidate, Model):
@@ -127,13 +132,15 @@ for name, config in CONFIGS.items():
         out["pipelines"][name] = {"error": key_line(exc)}
 
 a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
-threads = {}
+threads: Dict[str, str] = {}
 
 
-def first_call_waits(set_event, wait_event):
+def first_call_waits(set_event: threading.Event, wait_event: threading.Event) -> Callable[[Any, str], Any]:
+    """A ``map_location`` whose first call sets ``set_event``, then waits for ``wait_event``."""
     state = {"first": True}
 
-    def map_location(storage, location):
+    def map_location(storage: Any, location: str) -> Any:
+        """Hold the first ``torch.load`` of the call (see ``first_call_waits``); keep ``storage``."""
         if state["first"]:
             state["first"] = False
             set_event.set()
@@ -143,7 +150,13 @@ def first_call_waits(set_event, wait_event):
     return map_location
 
 
-def run(name, map_location, before=None, after=None):
+def run(
+    name: str,
+    map_location: Callable[[Any, str], Any],
+    before: Optional[threading.Event] = None,
+    after: Optional[threading.Event] = None,
+) -> None:
+    """One thread's ``from_pretrained`` of the hydra checkpoint, after ``before``, setting ``after``."""
     try:
         if before is not None:
             before.wait(120)

@@ -6,11 +6,14 @@ Arguments: a JSON object of checkpoint paths (``segmentation``, ``wespeaker``) a
 User code: it never imports ta_compat itself (only ``ta_compat.fixtures``, to build inputs).
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import os
 import sys
 import warnings
+from typing import Any, Callable, Dict, NoReturn
 
 warnings.simplefilter("ignore")
 logging.disable(logging.WARNING)
@@ -24,13 +27,14 @@ WAVE = {
     "sample_rate": 16000,
     "uri": "wave",
 }
-out = {"numpy": np.__version__, "outside_has_NaN": hasattr(np, "NaN"), "steps": {}}
+out: Dict[str, Any] = {"numpy": np.__version__, "outside_has_NaN": hasattr(np, "NaN"), "steps": {}}
 
 
-def step(name):
+def step(name: str) -> Callable[[Callable[[], Any]], None]:
     """Run the decorated function now; record its result, or the one-line error it raised."""
 
-    def run(function):
+    def run(function: Callable[[], Any]) -> None:
+        """Run ``function`` and record its outcome under ``name``."""
         try:
             out["steps"][name] = function()
         except Exception as exc:
@@ -39,7 +43,8 @@ def step(name):
     return run
 
 
-def finish():
+def finish() -> NoReturn:
+    """Print the RESULT line, with each shim family's state, and exit (early when pyannote fails to import)."""
     outcomes = getattr(sys.modules.get("ta_compat._dispatch"), "OUTCOMES", {})
     out["state"] = {name: outcome.state for name, outcome in outcomes.items()}
     out["getattr_is_numpys"] = getattr(np.__getattr__, "__module__", None) == "numpy"
@@ -58,7 +63,8 @@ out["outside_has_NaN_after"] = hasattr(np, "NaN")
 
 
 @step("inference")
-def _():
+def _() -> Dict[str, Any]:
+    """Inference with the segmentation model, and whether 3.1.x's ``np.NaN`` default is there."""
     default = Inference.aggregate.__defaults__  # 3.1.x: (..., missing=np.NaN, ...) at import
     output = Inference(Model.from_pretrained(paths["segmentation"]), step=2.5)(WAVE)
     return {
@@ -69,7 +75,8 @@ def _():
 
 
 @step("diarization")
-def _():
+def _() -> Dict[str, Any]:
+    """The speaker diarization pipeline on the segmentation and WeSpeaker checkpoints."""
     from pyannote.audio.pipelines import SpeakerDiarization
 
     # The embedding as a model: 3.1.x picks an ONNX backend for any path naming "wespeaker".
@@ -86,7 +93,8 @@ def _():
 
 
 @step("resegmentation")
-def _():
+def _() -> Dict[str, Any]:
+    """The Resegmentation pipeline on a two-speaker diarization."""
     from pyannote.audio.pipelines import Resegmentation
     from pyannote.core import Annotation, Segment
 
@@ -101,7 +109,8 @@ def _():
 
 
 @step("training")
-def _():
+def _() -> Dict[str, Any]:
+    """One training step (``fast_dev_run``) of a small PyanNet on the tiny protocol."""
     import pytorch_lightning as pl
     from pyannote.audio.models.segmentation import PyanNet
     from pyannote.audio.tasks import SpeakerDiarization
@@ -123,7 +132,8 @@ def _():
 
 
 @step("metrics_report")
-def _():
+def _() -> Dict[str, Any]:
+    """pyannote.metrics' report, where numpy 2 meets its NaN percentages."""
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
