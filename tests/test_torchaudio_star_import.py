@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import clean_env, run_script, result_of
+from conftest import clean_env, result_of, run_script
 
 LEGACY_IO = ["AudioMetaData", "get_audio_backend", "info", "list_audio_backends", "load", "save", "set_audio_backend"]
 
