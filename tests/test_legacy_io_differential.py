@@ -52,12 +52,14 @@ DELIBERATE: Dict[str, str] = {
         "TA_COMPAT_WARN=1 turns on one porting hint per call site instead)."
     ),
     "failed-save-leaves-destination-untouched": (
-        "A save() that fails leaves its destination as it was. ta-compat checks the samples "
-        "(e.g. uint8/int8/int64/float16 tensors, which soundfile cannot write) before it opens the "
-        "destination and writes paths through a temporary file renamed into place. Legacy "
-        "soundfile created or truncated the file (or wrote a header into the file object) first "
-        "and then failed, leaving an empty or header-only file where a good one may have been. "
-        "The exception (class and message) is the same."
+        "A save() that fails on its arguments leaves its destination as it was. ta-compat checks the "
+        "samples (e.g. uint8/int8/int64/float16 tensors, which soundfile cannot write) and lets "
+        "libsndfile check rate, channels, format and subtype on an in-memory file before it opens "
+        "the destination, and replaces a file through a temporary one where that changes nothing "
+        "else (see What `save` guarantees). Legacy soundfile created or truncated the file (or "
+        "wrote a header into the file object) first and then failed, leaving an empty or "
+        "header-only file where a good one may have been. The exception (class and message) is "
+        "the same."
     ),
     "qualified-name-in-call-errors": (
         "A call with a wrong signature raises the same TypeError, but its message names the "
