@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
 TARGETS = frozenset(
     {
         "torchaudio",
-        "pyannote.audio.core",
+        "pyannote.audio.core.inference",
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",

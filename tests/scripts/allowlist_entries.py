@@ -29,7 +29,7 @@ def described(obj: object) -> str:
 assert torch.__version__.endswith("+fake"), torch.__file__
 if sys.argv[1:] == ["--named"]:
     torch._weights_only_unpickler = named_unpickler(torch)
-entries = checkpoints.allowed_globals(torch)
+entries = checkpoints.allowed_globals(checkpoints.PROCESS_WIDE + checkpoints.SCOPED, torch)
 objects = [entry[0] if isinstance(entry, tuple) else entry for entry in entries]
 print(
     json.dumps(

@@ -30,12 +30,13 @@ ALIASES = {"NaN": "nan", "NAN": "nan", "string_": "bytes_"}
 CALLERS = ("pyannote.audio", "pyannote.metrics")
 
 
-def apply(core_module: Any) -> List[str]:
+def apply(inference_module: Any) -> List[str]:
     """Answer the aliases for pyannote's code, where a pyannote.audio < 4 runs on numpy >= 2.
 
-    The target is ``pyannote.audio.core``: pyannote.audio's ``__init__`` has set ``__version__``
-    by then and imports ``core`` before any module of its that uses the names."""
-    pyannote_audio = sys.modules.get(core_module.__name__.rpartition(".")[0])
+    It runs as ``pyannote.audio.core.inference`` starts to execute (the first of pyannote's
+    modules that uses a removed name, at import: ``pyannote/audio/__init__.py`` imports it first,
+    after setting ``__version__``), and again once it has executed, which then changes nothing."""
+    pyannote_audio = sys.modules.get("pyannote.audio")
     if not 0 < _major(getattr(pyannote_audio, "__version__", None)) < 4:
         return []
     try:

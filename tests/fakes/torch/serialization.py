@@ -9,6 +9,10 @@ def _default_to_weights_only(pickle_module):
     return True
 
 
+def add_safe_globals(entries):
+    _SAFE.extend(entries)
+
+
 def get_safe_globals():
     return list(_SAFE)
 
