@@ -294,10 +294,10 @@ def test_another_users_file_in_a_folder_we_may_write_is_refused_as_legacy(
     """A rename would replace it, and the new file would be ours."""
 
     def arrange(root: Path, _: Any) -> Path:
-        return recording(folder(root / "shared", mode=0o777) / "take.wav", (OTHER_UID, OTHER_GID), 0o644)
+        return recording(folder(root / "common", mode=0o777) / "take.wav", (OTHER_UID, OTHER_GID), 0o644)
 
     legacy, ours = compare(pairing, world, cleanup, arrange, user=NOBODY)
-    assert ours.error is not None and ours.untouched("shared/take.wav")
+    assert ours.error is not None and ours.untouched("common/take.wav")
     assert_as_legacy(legacy, ours)
 
 
