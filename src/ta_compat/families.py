@@ -121,8 +121,10 @@ FAMILIES: Tuple[Family, ...] = (
         "ta_compat.probes:checkpoints",
         ("torch", "pyannote.audio"),
         "pyannote.audio",
-        "Model.from_pretrained under torch.load(weights_only=True)",
-        "allowlists the exact names pyannote checkpoints pickle (omegaconf's as inert stand-ins) while pyannote loads",
+        "pyannote 3.x checkpoints under torch.load(weights_only=True): torch.load, from_pretrained, "
+        "load_from_checkpoint, Trainer(ckpt_path=)",
+        "allowlists the inert pyannote names process-wide (enums as stand-ins), the generic ones (omegaconf's as "
+        "inert stand-ins) only while a pyannote model loads",
     ),
     Family(
         "numpy-aliases",
