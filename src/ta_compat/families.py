@@ -122,10 +122,10 @@ FAMILIES: Tuple[Family, ...] = (
         "ta_compat.probes:checkpoints",
         ("torch", "pyannote.audio"),
         "pyannote.audio",
-        "pyannote 3.x checkpoints under torch.load(weights_only=True): from_pretrained, load_from_checkpoint, "
-        "Trainer(ckpt_path=), torch.load",
-        "allowlists pyannote's inert classes for the process (enums as stand-ins) and the generic names of "
-        "hydra-era checkpoints while pyannote or lightning loads a pyannote model",
+        "pyannote 3.x checkpoints under torch.load(weights_only=True): torch.load, from_pretrained, "
+        "load_from_checkpoint, Trainer(ckpt_path=)",
+        "allowlists the inert pyannote names process-wide (enums as stand-ins), the generic ones (omegaconf's as "
+        "inert stand-ins) only while a pyannote model loads",
     ),
     Family(
         "numpy-aliases",

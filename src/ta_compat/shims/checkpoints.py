@@ -3,33 +3,33 @@
 ``weights_only`` stays on and ``torch.load`` is left alone. torch's allowlist is widened, with
 ``torch.serialization``'s own API, by the exact names pyannote checkpoints pickle, in two reaches:
 
-* **Process-wide**, once pyannote's model module is imported: the pyannote-specific names, whose
-  allowed objects cannot be made to run anything or to change an object the checkpoint did not
-  create. ``TorchVersion`` (``torch.torch_version``) is a ``str`` subclass with ``__slots__ = ()``;
+* **Process-wide**, once pyannote's model module is imported: the pyannote names, whose allowed
+  objects can neither run anything nor change an object the checkpoint did not create.
+  ``TorchVersion`` (``torch.torch_version``) is a ``str`` subclass with ``__slots__ = ()``;
   ``Specifications`` (a dataclass of plain fields) and ``Introspection`` (an empty class) are
-  rebuilt as new objects from plain data. ``Problem`` and ``Resolution`` are ``Enum``\\ s, whose
-  members are shared singletons: allowing the classes would let a checkpoint look a member up
+  rebuilt as new objects from plain data. ``Problem`` and ``Resolution`` are enums, whose members
+  are shared singletons: allowing the classes would let a checkpoint look a member up
   (``Problem(1)``) and then set attributes on it, with the unpickler's ``BUILD`` or the
   default-allowed ``torch._tensor._rebuild_from_type_v2``, rewriting that member for the rest of
   the process. Their names are bound to ``EnumByValue`` stand-ins instead: calling one returns
-  the member for a value, as the class does, but it is no class, so neither of those can reach
-  the member. So a plain ``torch.load``, lightning's ``load_from_checkpoint`` and the ``Trainer``
-  (``fit``/``validate``/``test``/``predict`` with ``ckpt_path``) load pyannote 3.x checkpoints.
+  the member for a value, as the class does, but it is no class, so neither can reach the
+  member. A plain ``torch.load``, lightning's ``load_from_checkpoint`` and the ``Trainer`` (``fit``,
+  ``validate``, ``test``, ``predict`` with ``ckpt_path``) then load pyannote 3.x checkpoints.
 * **Scoped**, while pyannote or lightning loads a pyannote model (``Model.from_pretrained``, which
-  ``Pipeline.from_pretrained``, ``Inference`` and ``get_model`` use; ``load_from_checkpoint`` of
-  a pyannote model class; the ``Trainer``'s checkpoint connector while it holds one): the generic
+  ``Pipeline.from_pretrained``, ``Inference`` and ``get_model`` use; ``load_from_checkpoint`` of a
+  pyannote model class; the ``Trainer``'s checkpoint connector while it holds one): the generic
   names that pre-3.0, hydra-trained checkpoints add. ``builtins.list/dict/int``,
   ``collections.defaultdict`` and ``typing.Any`` are constructors of plain values (``typing.Any``
-  cannot even be instantiated), but any other checkpoint in the process has no business with
-  them. The omegaconf names (``ListConfig``, ``AnyNode``, ``Metadata``, ``ContainerMetadata``;
-  a hydra checkpoint stores Adam's ``betas`` as a ``ListConfig``) are **not** mapped to
-  omegaconf's classes: omegaconf runs its own code in ``__setstate__`` and resolves ``${...}``
-  interpolations with whatever resolvers the process registered (``eval`` is a common one), so a
-  crafted value could reach a resolver once pyannote or lightning looks at it. They are mapped to
-  inert stand-ins below that rebuild a ``ListConfig`` as a plain ``list`` of its values;
-  interpolation strings stay strings, and omegaconf need not be installed. The scope is shared by
-  nested and concurrent calls and ends when the last one returns; a ``KeyboardInterrupt`` landing
-  as it starts or ends never leaves the names allowed.
+  cannot even be instantiated), but other checkpoints have no business with them. The omegaconf
+  names (``ListConfig``, ``AnyNode``, ``Metadata``, ``ContainerMetadata``; a hydra checkpoint
+  stores Adam's ``betas`` as a ``ListConfig``) are **not** mapped to omegaconf's classes:
+  omegaconf runs its own code in ``__setstate__`` and resolves ``${...}`` interpolations with
+  whatever resolvers the process registered (``eval`` is a common one), so a crafted value could
+  reach a resolver once pyannote or lightning looks at it. They are mapped to inert stand-ins
+  below that rebuild a ``ListConfig`` as a plain ``list`` of its values; interpolation strings
+  stay strings, and omegaconf need not be installed. The scope is shared by nested and
+  concurrent calls and ends when the last one returns; a ``KeyboardInterrupt`` landing as it
+  starts or ends never leaves the names allowed.
 
 A name the user allowlisted (process-wide or in a ``safe_globals`` block) is left alone: nothing
 is added under that name, and nothing of theirs is removed.
@@ -47,21 +47,6 @@ from importlib import import_module
 from typing import Any, Callable, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from ..marker import is_ours, mark
-
-__all__ = [
-    "PROCESS_WIDE",
-    "SCOPED",
-    "EnumByValue",
-    "ListConfigData",
-    "MetadataData",
-    "NodeData",
-    "allowed_globals",
-    "apply",
-    "entry_name",
-    "named_entries_supported",
-    "scoped",
-    "weights_only_by_default",
-]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
