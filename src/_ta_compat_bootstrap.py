@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
     from typing import Optional, Sequence
 
 #: Modules whose execution triggers shims; ``ta_compat.families`` maps them to shim families.
-TARGETS = frozenset({"torchaudio", "pyannote.audio.core", "pyannote.audio.core.model", "pyannote.audio.core.pipeline"})
+TARGETS = frozenset(
+    {"torchaudio", "pyannote.audio.core.inference", "pyannote.audio.core.model", "pyannote.audio.core.pipeline"}
+)
 
 #: ta-compat's own top-level modules, always imported from where this module is installed.
 OWN = frozenset({"_ta_compat_hook", "ta_compat"})

@@ -128,13 +128,14 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         "numpy-aliases",
-        ("pyannote.audio.core",),
+        ("pyannote.audio.core.inference",),
         "ta_compat.shims.numpy_aliases:apply",
         "ta_compat.probes:numpy_aliases",
         ("numpy", "pyannote.audio"),
         "pyannote.audio",
         "numpy.NaN, numpy.NAN, numpy.string_ for pyannote.audio 3.x on numpy >= 2",
         "answers the removed names for pyannote's own modules only: hasattr(np, 'NaN') elsewhere stays False",
+        prepare="ta_compat.shims.numpy_aliases:apply",
     ),
     Family(
         "hub",

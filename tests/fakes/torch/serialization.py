@@ -13,6 +13,10 @@ def get_safe_globals():
     return list(_SAFE)
 
 
+def add_safe_globals(entries):
+    _SAFE.extend(entries)
+
+
 @contextlib.contextmanager
 def safe_globals(entries):
     _SAFE.extend(entries)
