@@ -57,15 +57,20 @@ def modern(
 @pytest.fixture(scope="module")
 def legacy(
     legacy_python: Path, pyannote_checkpoints: Dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Dict[str, Any]:
-    """ckpt_lightning.py on the legacy stack (torch 2.8 defaults to weights_only=True too)."""
-    return lightning_run(legacy_python, pyannote_checkpoints, tmp_path_factory.mktemp("lightning-legacy") / "run")
+) -> Dict[str, Dict[str, Any]]:
+    """ckpt_lightning.py on the legacy stack (torch 2.8 defaults to weights_only=True too), with
+    ta-compat and without it at all (torchaudio 2.8 needs no other shim to import pyannote)."""
+    folder = tmp_path_factory.mktemp("lightning-legacy")
+    return {
+        "on": lightning_run(legacy_python, pyannote_checkpoints, folder / "on"),
+        "off": lightning_run(legacy_python, pyannote_checkpoints, folder / "off", TA_COMPAT_DISABLE="1"),
+    }
 
 
 @pytest.fixture(params=("modern", "legacy"))
 def shimmed(request: pytest.FixtureRequest, modern: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     """ckpt_lightning.py's result with ta-compat on, on each stack."""
-    return modern["on"] if request.param == "modern" else request.getfixturevalue("legacy")
+    return modern["on"] if request.param == "modern" else request.getfixturevalue("legacy")["on"]
 
 
 def test_model_checkpoint_file_reloads_resumes_and_tests(shimmed: Dict[str, Any]) -> None:
@@ -84,6 +89,16 @@ def test_model_checkpoint_file_fails_without_the_family(modern: Dict[str, Any]) 
     for step in ("torch.load", "load_from_checkpoint", "resumed", "validate", "test"):
         assert trained[step].startswith(TORCH_VERSION_REFUSED), (step, trained[step])
     assert modern["off"]["state"]["checkpoints"] == "disabled"
+
+
+def test_model_checkpoint_file_fails_on_the_legacy_stack_without_ta_compat(legacy: Dict[str, Any]) -> None:
+    """``TA_COMPAT_DISABLE=1``: the errors torch 2.8 and lightning 2.6 give on their own."""
+    off = legacy["off"]
+    for step in ("torch.load", "load_from_checkpoint", "resumed", "validate", "test"):
+        assert off["trained"][step].startswith(TORCH_VERSION_REFUSED), (step, off["trained"][step])
+    for kind, first in (("wespeaker", TORCH_VERSION_REFUSED), ("hydra", LIST_CONFIG_REFUSED)):
+        assert off["fixtures"][kind]["load_from_checkpoint"].startswith(first)
+    assert off["state"] == {}  # nothing of ta-compat ran
 
 
 @pytest.mark.parametrize("kind", ("wespeaker", "segmentation", "hydra"))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 
-from conftest import clean_env, copy_stack, pip, result_of, run_script
+from conftest import SUBPROCESS_TIMEOUT, clean_env, copy_stack, pip, result_of, run_script
 
 STEPS = ("inference", "diarization", "resegmentation", "training", "metrics_report")
 NAN_REMOVED = "AttributeError: `np.NaN` was removed in the NumPy 2.0 release. Use `np.nan` instead."
@@ -30,6 +31,22 @@ def run(python: Path, checkpoints: Dict[str, Path], folder: Path, **env: str) ->
     return result_of(run_script(python, "numpy_pyannote", paths, os.fspath(folder), env=clean_env(**env)))
 
 
+def probe(python: Path) -> Dict[str, Any]:
+    """The doctor's probe of the family, as ``ta-compat doctor`` runs it: family on, and off."""
+    results = {}
+    for state, disable in (("on", ""), ("off", "numpy-aliases")):
+        done = subprocess.run(
+            [os.fspath(python), "-m", "ta_compat.probes", "numpy-aliases"],
+            env=clean_env(TA_COMPAT_DISABLE=disable),
+            capture_output=True,
+            text=True,
+            timeout=SUBPROCESS_TIMEOUT,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        results[state] = json.loads(done.stdout.strip().splitlines()[-1])["numpy-aliases"]
+    return results
+
+
 @pytest.fixture(scope="module")
 def modern(
     modern_python: Path, pyannote_checkpoints: Dict[str, Path], tmp_path_factory: pytest.TempPathFactory
@@ -39,6 +56,7 @@ def modern(
     return {
         "on": run(modern_python, pyannote_checkpoints, folder / "on"),
         "off": run(modern_python, pyannote_checkpoints, folder / "off", TA_COMPAT_DISABLE="numpy-aliases"),
+        "probe": probe(modern_python),
     }
 
 
@@ -53,6 +71,7 @@ def pyannote_3_1_1(
     return {
         "on": run(python, pyannote_checkpoints, folder / "on"),
         "off": run(python, pyannote_checkpoints, folder / "off", TA_COMPAT_DISABLE="numpy-aliases"),
+        "probe": probe(python),
     }
 
 
@@ -64,7 +83,7 @@ def numpy_1(
     folder = tmp_path_factory.mktemp("numpy-1")
     python = copy_stack("modern", folder / "venv")
     pip(python, "install", "-q", "--no-deps", "numpy==1.26.4", "pandas==2.2.3", "pytz", os.fspath(wheel))
-    return run(python, pyannote_checkpoints, folder / "run")
+    return {**run(python, pyannote_checkpoints, folder / "run"), "probe": probe(python)}
 
 
 def assert_every_step_works(data: Dict[str, Any]) -> None:
@@ -126,3 +145,12 @@ def test_numpy_1_changes_nothing(numpy_1: Dict[str, Any]) -> None:
     assert numpy_1["state"]["numpy-aliases"] == "not needed"
     assert numpy_1["getattr_is_numpys"] is True
     assert numpy_1["outside_has_NaN"] is True  # numpy 1.x still has it, for everyone
+
+
+def test_doctor_probe_sees_each_stack(
+    modern: Dict[str, Any], pyannote_3_1_1: Dict[str, Any], numpy_1: Dict[str, Any]
+) -> None:
+    """``ta-compat doctor``'s verdicts: needed (with the error it covers) on numpy 2, not on numpy 1."""
+    assert modern["probe"] == {"on": None, "off": "AttributeError: module 'numpy' has no attribute 'NAN'"}
+    assert pyannote_3_1_1["probe"] == {"on": None, "off": NAN_REMOVED}
+    assert numpy_1["probe"] == {"on": None, "off": None}

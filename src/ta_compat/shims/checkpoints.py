@@ -209,7 +209,7 @@ def weights_only_by_default(torch: Any) -> bool:
     """True where a ``torch.load`` that passes no ``weights_only`` (lightning 2.6 passes None) runs
     the weights-only unpickler: torch >= 2.6, or ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` set."""
     serialization = torch.serialization
-    if not hasattr(serialization, "safe_globals") or not hasattr(serialization, "add_safe_globals"):
+    if not hasattr(serialization, "safe_globals"):  # torch 2.5 added it, after add_safe_globals
         return False
     if os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in ("1", "y", "yes", "true"):
         return True

@@ -33,9 +33,9 @@ CALLERS = ("pyannote.audio", "pyannote.metrics")
 def apply(inference_module: Any) -> List[str]:
     """Answer the aliases for pyannote's code, where a pyannote.audio < 4 runs on numpy >= 2.
 
-    It runs as ``pyannote.audio.core.inference`` starts to execute (the first of pyannote's
-    modules that uses a removed name, at import: ``pyannote/audio/__init__.py`` imports it first,
-    after setting ``__version__``), and again once it has executed, which then changes nothing."""
+    Called as ``pyannote.audio.core.inference`` starts to execute (and again once it has, for an
+    ``install()`` after the fact): the first module pyannote.audio 3.x's ``__init__`` imports,
+    after setting ``__version__``, and the one whose default argument evaluates ``np.NaN``."""
     pyannote_audio = sys.modules.get("pyannote.audio")
     if not 0 < _major(getattr(pyannote_audio, "__version__", None)) < 4:
         return []
@@ -50,16 +50,6 @@ def apply(inference_module: Any) -> List[str]:
     return [f"numpy.{name}" for name in ALIASES]
 
 
-def _called_from_pyannote(depth: int = 1) -> bool:
-    """Whether the frame ``depth`` levels above the caller runs code of one of ``CALLERS``."""
-    try:
-        frame = sys._getframe(depth + 1)
-    except ValueError:
-        return False
-    module = frame.f_globals.get("__name__")
-    return isinstance(module, str) and any(module == name or module.startswith(name + ".") for name in CALLERS)
-
-
 def _answering_callers(numpy: Any, original: Callable[[str], Any]) -> Callable[[str], Any]:
     """numpy's ``__getattr__``, answering ``ALIASES`` for pyannote's modules and otherwise
     deferring to ``original`` (which raises numpy's message for the removed names)."""
@@ -72,6 +62,17 @@ def _answering_callers(numpy: Any, original: Callable[[str], Any]) -> Callable[[
 
     __getattr__.__wrapped__ = original  # type: ignore[attr-defined]
     return __getattr__
+
+
+def _called_from_pyannote() -> bool:
+    """Whether the code that asked numpy for a name (the caller of numpy's ``__getattr__``, which
+    calls this) is in one of ``CALLERS``."""
+    try:
+        frame = sys._getframe(2)
+    except ValueError:
+        return False
+    module = frame.f_globals.get("__name__")
+    return isinstance(module, str) and any(module == name or module.startswith(name + ".") for name in CALLERS)
 
 
 def _major(version: Optional[str]) -> int:
