@@ -110,7 +110,7 @@ def test_pyannote_3_1_1_cannot_be_imported_on_numpy_2_without_the_family(
     """``np.NaN`` is a default argument in its core/inference.py: evaluated at import."""
     data = pyannote_3_1_1["off"]
     assert data["import"] == NAN_REMOVED
-    assert data["state"]["numpy-aliases"] == "disabled"
+    assert "numpy-aliases" not in data["state"]  # the target's own import failed: no family ran
 
 
 def test_pyannote_3_4_0_runs_on_numpy_2(modern: Dict[str, Dict[str, Any]]) -> None:
