@@ -1,13 +1,20 @@
-"""The import hook's work, imported by ``_ta_compat_bootstrap`` when a target is first looked up.
+"""The import hook's work: everything of ta-compat's start-up hook but the finder itself.
 
-Kept out of the start-up module so that a bare interpreter start builds none of it, and out of
-the ``ta_compat`` package so that a lookup alone (``importlib.util.find_spec``) imports nothing
-more than this: installed beside the bootstrap, stdlib ``sys`` only. For a target it asks the
-finders behind the bootstrap for the real spec (never ``importlib.util.find_spec``, which would
-re-enter the import system and can deadlock) and replaces ``exec_module`` on that spec's own
-loader instance with a ``ShimmingExec``, guarded by module name, so ``__loader__``,
-``isinstance`` checks and ``importlib.resources`` see the real loader. Like the bootstrap, it
-never raises into an import.
+``_ta_compat_bootstrap`` is what ``compat_autoload.pth`` imports at every interpreter start; to
+stay cheap it holds only a finder that answers for a few module names. This module, installed
+beside it and imported the first time one of those names is looked up (never at a bare start of
+a wheel install), does the rest with stdlib ``sys`` only, and never raises into an import:
+
+- for a target (``torchaudio``, some pyannote modules) it asks the finders behind the bootstrap
+  for the real spec (never ``importlib.util.find_spec``, which would re-enter the import system
+  and can deadlock) and replaces ``exec_module`` on that spec's own loader instance with a
+  ``ShimmingExec``, guarded by module name, so ``__loader__``, ``isinstance`` checks and
+  ``importlib.resources`` see the real loader;
+- for ``ta_compat`` it answers with the installed package, so a ``ta_compat/`` folder in the
+  script's or the working directory (which come first on ``sys.path``) never runs in its place;
+- it parses the ``TA_COMPAT_*`` switches (``Switches``: the one parser), reads them once per
+  target import and passes them down to the families;
+- ``uninstall()`` takes the finder out and resets every piece of module state.
 """
 
 from __future__ import annotations
@@ -15,17 +22,143 @@ from __future__ import annotations
 import sys
 
 import _ta_compat_bootstrap
-from _ta_compat_bootstrap import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing but sys
     from importlib.machinery import ModuleSpec
     from types import ModuleType
-    from typing import Any, Dict, Optional, Sequence
+    from typing import Any, Dict, FrozenSet, Mapping, Optional, Sequence
+
+
+# The words of every TA_COMPAT_* switch, case and blanks ignored: ``ON`` turns a flag on; in
+# TA_COMPAT_DISABLE's comma list any word of ``ALL`` turns every family off, ``OFF`` words name none.
+ON = frozenset({"1", "true", "yes", "on"})
+ALL = ON | {"all", "*"}
+OFF = frozenset({"", "0", "false", "no", "off", "none"})
+
+
+class Switches:
+    """The ``TA_COMPAT_*`` variables, parsed in one place (``read``) with one vocabulary."""
+
+    __slots__ = ("debug", "disabled", "warn")
+
+    def __init__(self, disabled: Optional[FrozenSet[str]], debug: bool, warn: bool) -> None:
+        #: The family names ``TA_COMPAT_DISABLE`` turns off; None: every family.
+        self.disabled = disabled
+        #: ``TA_COMPAT_DEBUG``: a stderr line per family as its target is imported.
+        self.debug = debug
+        #: ``TA_COMPAT_WARN``: a porting hint at each call of restored legacy API.
+        self.warn = warn
+
+    @classmethod
+    def read(cls, environ: Optional[Mapping[str, str]] = None) -> Switches:
+        """Parse the switches from ``environ`` (default ``os.environ``)."""
+        import os
+
+        environ = os.environ if environ is None else environ
+        words = {word.strip().lower() for word in environ.get("TA_COMPAT_DISABLE", "").split(",")}
+        return cls(
+            None if words & ALL else frozenset(words - OFF),
+            environ.get("TA_COMPAT_DEBUG", "").strip().lower() in ON,
+            environ.get("TA_COMPAT_WARN", "").strip().lower() in ON,
+        )
+
+    def is_off(self, family: str) -> bool:
+        """Whether ``family`` is turned off."""
+        return self.disabled is None or family in self.disabled
+
+
+def warn(message: str) -> None:
+    """A RuntimeWarning; printed instead where warnings are errors (``-W error``), since a
+    warning of ta-compat must never fail an import."""
+    try:
+        import warnings
+
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    except Exception:
+        try:  # noqa: SIM105  (contextlib is not loaded this early)
+            sys.stderr.write(message + "\n")
+        except Exception:
+            pass
+
+
+def installed() -> None:
+    """The rest of ``_ta_compat_bootstrap.install`` in its rare cases: a switch is set (every shim
+    off takes the finder out again), or no package lies beside the bootstrap (an editable
+    install; its checkout may be gone: one line says so)."""
+    global _reported
+    if Switches.read().disabled is None:
+        _remove_finder()
+        return
+    if not _reported and not package_findable():
+        _reported = True  # once, though venvs run the .pth twice
+        sys.stderr.write(
+            "ta-compat: the shims are off: the ta_compat package is missing (an editable checkout "
+            "moved or deleted?); reinstall or uninstall ta-compat\n"
+        )
+    fire_imported()
+
+
+def uninstall() -> None:
+    """Take the finder off ``sys.meta_path`` and reset all state (what is patched stays)."""
+    _remove_finder()
+    reset()
+    dispatch = sys.modules.get("ta_compat._dispatch")
+    if dispatch is not None:
+        dispatch.reset()
+
+
+def _remove_finder() -> None:
+    sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not _ta_compat_bootstrap]
+
+
+def package_findable() -> bool:
+    """Whether ``ta_compat`` can be imported: beside the bootstrap (a wheel install), else through
+    the other finders (an editable install, whose checkout may have moved or gone)."""
+    import os
+
+    if os.path.isdir(os.path.join(os.path.dirname(_ta_compat_bootstrap.__file__), "ta_compat")):
+        return True
+    others = [finder for finder in sys.meta_path if finder is not _ta_compat_bootstrap]
+    return any(getattr(finder, "find_spec", None) and finder.find_spec("ta_compat", None) for finder in others)
+
+
+def _package_spec() -> Optional[ModuleSpec]:
+    """The spec of the ``ta_compat`` package where it is installed: beside the bootstrap (a wheel
+    install), else on ``sys.path`` past the script's or working directory (an editable install).
+    Nothing is found while the bootstrap's folder is off ``sys.path`` (pip's build isolation)
+    and no other entry has it: the package is then left to the other finders."""
+    import os
+
+    spec: Optional[ModuleSpec] = None
+    try:
+        path_finder = sys.modules["_frozen_importlib_external"].PathFinder
+        here = os.path.dirname(os.path.abspath(_ta_compat_bootstrap.__file__))
+        entries = [entry for entry in sys.path if isinstance(entry, str)]
+        if any(os.path.abspath(entry or ".") == here for entry in entries):
+            spec = path_finder.find_spec("ta_compat", [here])
+        if spec is None:
+            spec = path_finder.find_spec("ta_compat", [entry for entry in entries if not _shadowing(entry, here)])
+    except Exception:
+        pass
+    return spec
+
+
+def _shadowing(entry: str, here: str) -> bool:
+    """Whether ``entry`` is the first ``sys.path`` entry that Python puts before site-packages:
+    the script's or the working directory (absent under ``-P``/``PYTHONSAFEPATH``)."""
+    import os
+
+    if getattr(sys.flags, "safe_path", False) or entry != sys.path[0]:
+        return False
+    return os.path.abspath(entry or ".") != here
 
 
 def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[ModuleType]) -> Optional[ModuleSpec]:
-    """The spec of ``fullname`` from the finders behind the bootstrap, its loader wrapped."""
+    """The spec of a watched module: ``ta_compat`` where it is installed; a target's from the
+    finders behind the bootstrap, its loader wrapped."""
+    if fullname == "ta_compat":
+        return _package_spec()
     spec: Optional[ModuleSpec] = None
     try:
         meta_path = sys.meta_path
@@ -116,12 +249,16 @@ ShimmingExec.__call__.__code__ = ShimmingExec.__call__.__code__.replace(co_filen
 #: Target name -> the module object its shims were last applied to (``fire_imported`` skips those).
 _fired: Dict[str, ModuleType] = {}
 
+#: Whether the missing package was reported (once per process).
+_reported = False
+
 
 def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
     """Apply the families of ``fullname`` (``before``: their preparations, as it starts to execute);
     any failure becomes a warning, never a failed import."""
     try:
-        if _ta_compat_bootstrap.disabled_all():
+        switches = Switches.read()
+        if switches.disabled is None:
             return
         try:
             from ta_compat import _dispatch as dispatch
@@ -132,10 +269,10 @@ def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
                 return  # gone (reported at start-up), or sys.path rewritten since (pip's build isolation)
             raise
         if before:
-            dispatch.prepare_target(fullname, module)
+            dispatch.prepare_target(fullname, module, switches)
             return
         _fired[fullname] = module
-        dispatch.apply_target(fullname, module)
+        dispatch.apply_target(fullname, module, switches)
     except Exception as exc:
         warn(f"ta-compat: shims for {fullname!r} failed and were skipped: {exc!r}")
 
@@ -152,5 +289,7 @@ def fire_imported() -> None:
 
 
 def reset() -> None:
-    """Forget which targets were shimmed (``_ta_compat_bootstrap.uninstall`` calls it)."""
+    """Forget which targets were shimmed and what was reported (``uninstall`` calls it)."""
+    global _reported
     _fired.clear()
+    _reported = False

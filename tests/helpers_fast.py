@@ -1,8 +1,8 @@
 """Shared pieces of the fast tests (no torch): made-up shim families, paths, child environments.
 
 A made-up family is a real registry entry whose shim, preparation and probe are the functions
-below, named ``"helpers_fast:function"`` the way the real entries name ``ta_compat.shims``
-functions, so dispatch, the import hook and the probes resolve and run them as they run the real
+below, named by keyword in the module ``helpers_fast`` the way the real entries name the functions of
+their ``ta_compat.shims`` modules, so dispatch, the import hook and the probes resolve and run them as they run the real
 ones. Each call is recorded in ``EVENTS`` to check what ran, on which module, in which order.
 """
 
@@ -35,15 +35,16 @@ def made_up(
 ) -> Family:
     """A family whose functions are this module's functions of the given names."""
     return Family(
-        name,
-        targets,
-        f"{__name__}:{shim}",
-        f"{__name__}:{probe}",
-        (),
-        package,
-        f"{name} of the legacy API",
-        f"the made-up family {name}",
-        prepare=f"{__name__}:{prepare}" if prepare else None,
+        name=name,
+        module=__name__,
+        targets=targets,
+        requires=(),
+        package=package,
+        restores=f"{name} of the legacy API",
+        summary=f"the made-up family {name}",
+        shim=shim,
+        probe=probe,
+        prepare=prepare,
     )
 
 

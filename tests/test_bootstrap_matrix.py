@@ -40,8 +40,8 @@ from conftest import (
     site_packages,
 )
 
-OFF_VALUES = ("1", "true", "True", "all", "ALL", "*", " 1 ", "yes", "on")
-ON_VALUES = ("0", "", "false", "no", "off", " ")
+OFF_VALUES = ("1", "true", "True", "all", "ALL", "*", " 1 ", "yes", "on", "1,load", "1,", "all,hub", "load, ALL")
+ON_VALUES = ("0", "", "false", "no", "off", " ", "none", "0,none,")
 #: Odd values, none of them "everything off", each with whether it names something that is no
 #: family (that costs one warning, which names the families).
 ODD_VALUES = {
@@ -51,7 +51,6 @@ ODD_VALUES = {
     "load,,,": False,
     "=,=;rm -rf /": True,
     "\udcff\udcfe": True,  # bytes that are not UTF-8 (os.environ decodes them as surrogates)
-    "1,load": True,  # a list containing "1" is a family list, not the global switch
     "x" * 100_000: True,
 }
 

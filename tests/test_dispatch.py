@@ -17,6 +17,7 @@ from helpers_fast import EVENTS, made_up, module_version, use_families
 
 from ta_compat import _dispatch
 from ta_compat._dispatch import State, apply_target, prepare_target
+from ta_compat.settings import Switches
 
 TARGET = "made_up_pkg.core"
 
@@ -42,7 +43,7 @@ def _apply(module: types.ModuleType) -> List[warnings.WarningMessage]:
     """``apply_target`` on ``module``, returning the warnings it gave."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        apply_target(module.__name__, module)
+        apply_target(module.__name__, module, Switches.read())
     return caught
 
 
@@ -148,7 +149,7 @@ def test_a_family_with_two_targets_needed_in_one_only_stays_applied(monkeypatch:
 
 def test_prepared_names_are_merged_into_the_outcome(monkeypatch: pytest.MonkeyPatch, target: types.ModuleType) -> None:
     use_families(monkeypatch, made_up("alpha", TARGET, prepare="prepare_attribute"))
-    prepare_target(TARGET, target)
+    prepare_target(TARGET, target, Switches.read())
     vars(target)["body_ran"] = True  # the target's code executes between the two calls
     _apply(target)
     assert EVENTS == [("prepare", TARGET), ("shim", TARGET)]
@@ -159,7 +160,7 @@ def test_prepared_names_are_merged_into_the_outcome(monkeypatch: pytest.MonkeyPa
 
 def test_a_preparation_alone_is_applied(monkeypatch: pytest.MonkeyPatch, target: types.ModuleType) -> None:
     use_families(monkeypatch, made_up("alpha", TARGET, shim="patch_nothing", prepare="prepare_attribute"))
-    prepare_target(TARGET, target)
+    prepare_target(TARGET, target, Switches.read())
     _apply(target)
     assert _dispatch.OUTCOMES["alpha"].state is State.APPLIED
     assert _dispatch.OUTCOMES["alpha"].patched == [f"{TARGET}.prepared"]
@@ -168,7 +169,7 @@ def test_a_preparation_alone_is_applied(monkeypatch: pytest.MonkeyPatch, target:
 def test_a_disabled_family_is_not_prepared(monkeypatch: pytest.MonkeyPatch, target: types.ModuleType) -> None:
     use_families(monkeypatch, made_up("alpha", TARGET, prepare="prepare_attribute"))
     monkeypatch.setenv("TA_COMPAT_DISABLE", "alpha")
-    prepare_target(TARGET, target)
+    prepare_target(TARGET, target, Switches.read())
     _apply(target)
     assert EVENTS == []
     assert _dispatch.OUTCOMES["alpha"].state is State.DISABLED
@@ -179,7 +180,7 @@ def test_a_failing_preparation_warns_and_the_shim_still_runs(
 ) -> None:
     use_families(monkeypatch, made_up("alpha", TARGET, prepare="fail"))
     with pytest.warns(RuntimeWarning, match=r"alpha: RuntimeError\('made-up shim failure'\)"):
-        prepare_target(TARGET, target)
+        prepare_target(TARGET, target, Switches.read())
     _apply(target)
     assert _dispatch.OUTCOMES["alpha"].patched == [f"{TARGET}.made_up"]
 
@@ -188,7 +189,7 @@ def test_a_family_failing_after_its_preparation_leaves_nothing_prepared(
     monkeypatch: pytest.MonkeyPatch, target: types.ModuleType
 ) -> None:
     use_families(monkeypatch, made_up("alpha", TARGET, shim="fail", prepare="prepare_attribute"))
-    prepare_target(TARGET, target)
+    prepare_target(TARGET, target, Switches.read())
     _apply(target)
     assert _dispatch.OUTCOMES["alpha"].state is State.FAILED
     assert _dispatch._prepared == {}

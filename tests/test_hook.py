@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import sys
 import types
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -73,8 +74,8 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> None:
 def meta_path(monkeypatch: pytest.MonkeyPatch, registry: None) -> List[Any]:
     """A copy of ``sys.meta_path`` for the test to change, and the bootstrap's flags kept."""
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    monkeypatch.setattr(_ta_compat_bootstrap, "_reported", _ta_compat_bootstrap._reported)
-    monkeypatch.setattr(_ta_compat_bootstrap, "_warned", _ta_compat_bootstrap._warned)
+    monkeypatch.setattr(_ta_compat_hook, "_reported", _ta_compat_hook._reported)
+    monkeypatch.setattr(_ta_compat_bootstrap, "WATCHED", _ta_compat_bootstrap.WATCHED)
     return sys.meta_path
 
 
@@ -207,21 +208,21 @@ def test_a_load_module_loader_is_shimmed_after_loading(registry: None) -> None:
 def test_install_is_idempotent_and_uninstall_removes_the_finder(meta_path: List[Any]) -> None:
     _ta_compat_bootstrap.install()  # already installed by the .pth: still one finder
     assert _finders() == 1
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     _ta_compat_bootstrap.install()
     _ta_compat_bootstrap.install()
     assert _finders() == 1
-    assert meta_path[0] is _ta_compat_bootstrap  # first, ahead of every other finder
+    assert meta_path.index(_ta_compat_bootstrap) < meta_path.index(PathFinder)  # ahead of every file finder
     _ta_compat_hook._fired[TARGET] = _module()
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     assert _finders() == 0
     assert _ta_compat_hook._fired == {}
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     assert _finders() == 0
 
 
 def test_install_does_nothing_when_every_shim_is_off(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     monkeypatch.setenv("TA_COMPAT_DISABLE", "1")
     _ta_compat_bootstrap.install()
     assert _finders() == 0
@@ -231,7 +232,7 @@ def test_install_shims_a_target_imported_before_it_once(meta_path: List[Any], mo
     module = _module(body_ran=True)
     monkeypatch.setitem(sys.modules, TARGET, module)
     monkeypatch.setattr(_ta_compat_bootstrap, "TARGETS", _ta_compat_bootstrap.TARGETS | {TARGET})
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     _ta_compat_bootstrap.install()
     _ta_compat_bootstrap.install()
     assert EVENTS == [("shim", TARGET)]  # no preparation: its code ran long ago
@@ -258,7 +259,7 @@ def target_on_disk(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch, tmp_pa
     """``made_up_target.py`` in a folder on ``sys.path``, watched by the installed bootstrap."""
     (tmp_path / f"{TARGET}.py").write_text("body_ran = True\nprepared_before_body = globals().get('prepared')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(_ta_compat_bootstrap, "_WATCHED", _ta_compat_bootstrap._WATCHED | {TARGET})
+    monkeypatch.setattr(_ta_compat_bootstrap, "WATCHED", _ta_compat_bootstrap.WATCHED | {TARGET})
     _ta_compat_bootstrap.install()
     try:
         yield tmp_path / f"{TARGET}.py"
@@ -292,7 +293,7 @@ def test_reloading_a_target_fires_again_and_keeps_it_applied(target_on_disk: Pat
 
 
 def test_after_uninstall_a_target_imports_unshimmed(target_on_disk: Path) -> None:
-    _ta_compat_bootstrap.uninstall()
+    _ta_compat_hook.uninstall()
     module = importlib.import_module(TARGET)
     assert not hasattr(module, "made_up")
     assert EVENTS == []

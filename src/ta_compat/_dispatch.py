@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Set
 
-import _ta_compat_bootstrap
+import _ta_compat_hook
 
 from . import families, settings
 
@@ -54,12 +54,11 @@ _prepared: Dict[str, List[str]] = {}
 _warned_unknown: Set[str] = set()
 
 
-def prepare_target(target: str, module: Any) -> None:
+def prepare_target(target: str, module: Any, switches: settings.Switches) -> None:
     """Run the preparations of ``target``'s enabled families as ``module`` starts to execute."""
-    disabled = settings.disabled_families(families.names())
     failed: Dict[str, List[str]] = {}
     for family in families.by_target(target):
-        if family.prepare is None or family.name in disabled:
+        if family.prepare is None or switches.is_off(family.name):
             continue
         try:
             _prepared[family.name] = family.prepare_module(module)
@@ -68,16 +67,15 @@ def prepare_target(target: str, module: Any) -> None:
     _warn_failed(target, failed)
 
 
-def apply_target(target: str, module: Any) -> None:
+def apply_target(target: str, module: Any, switches: settings.Switches) -> None:
     """Apply every enabled family of ``target`` to ``module``; failures give one warning in all."""
     known = families.names()
-    disabled = settings.disabled_families(known)
-    _warn_unknown(settings.unknown_families(known), known)
+    _warn_unknown(settings.unknown_families(switches, known), known)
     failed: Dict[str, List[str]] = {}  # error -> families, so one broken shim module warns once
     for family in families.by_target(target):
         version = family.version()
         prepared = _prepared.pop(family.name, [])
-        if family.name in disabled:
+        if switches.is_off(family.name):
             OUTCOMES[family.name] = Outcome(State.DISABLED, target, version)
             continue
         try:
@@ -88,8 +86,18 @@ def apply_target(target: str, module: Any) -> None:
             continue
         _record(family.name, target, version, patched)
     _warn_failed(target, failed)
-    if settings.debug():
+    if switches.debug:
         _debug_report(target)
+
+
+def reset() -> None:
+    """Forget every outcome and warning of this process, and the families' own caches
+    (``ta_compat.uninstall`` and the tests call it)."""
+    OUTCOMES.clear()
+    _prepared.clear()
+    _warned_unknown.clear()
+    for family in families.FAMILIES:
+        family.reset()
 
 
 def _warn_failed(target: str, failed: Dict[str, List[str]]) -> None:
@@ -97,7 +105,7 @@ def _warn_failed(target: str, failed: Dict[str, List[str]]) -> None:
     if failed:
         details = "; ".join(f"{', '.join(names)}: {error}" for error, names in failed.items())
         version = str(getattr(sys.modules.get(target.split(".")[0]), "__version__", "?"))
-        _ta_compat_bootstrap.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
+        _ta_compat_hook.warn(f"ta-compat: shim families failed on {target} {version} and were skipped: {details}")
 
 
 def _record(name: str, target: str, version: str, patched: List[str]) -> None:
@@ -118,7 +126,7 @@ def _warn_unknown(unknown: Iterable[str], known: Iterable[str]) -> None:
     if new:
         _warned_unknown.update(new)
         shown = ", ".join(ascii(name[:40]) for name in new[:5]) + (", ..." if len(new) > 5 else "")
-        _ta_compat_bootstrap.warn(
+        _ta_compat_hook.warn(
             f"ta-compat: TA_COMPAT_DISABLE names no family {shown}; "
             f"the families are {', '.join(known)} (comma-separated), or 1 for all"
         )

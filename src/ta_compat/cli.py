@@ -37,7 +37,7 @@ def status(as_json: bool) -> int:
     """Import every target (firing the hook) and show what each family did here."""
     _import_targets()
     known = families.names()
-    unknown = sorted(settings.unknown_families(known))
+    unknown = sorted(settings.unknown_families(settings.Switches.read(), known))
     rows = []
     for family in families.FAMILIES:
         outcome = _dispatch.OUTCOMES.get(family.name) or Outcome(State.DISABLED, family.targets[0], "-")

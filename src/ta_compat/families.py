@@ -1,40 +1,40 @@
 """The registry of shim families: each entry says everything about one family.
 
-A family is applied right after one of its target modules executes (``_ta_compat_bootstrap``
-watches the targets; ``_dispatch`` applies the families). Its shim, named ``"module:function"``
-as wrapt names its patch targets and imported only when a target fires, receives the target
-module, patches only what is missing or broken and returns the names it patched (an empty list:
-upstream works, nothing was needed). Its probe, named the same way, is what ``ta-compat doctor``
-runs in a fresh interpreter with the family on and off: it raises where the family's job fails.
+A family is one entry here and one module (under ``ta_compat.shims``), which holds all of its code:
+its shim, its optional preparation and its doctor probe, named in the entry by keyword. A family
+is applied right after one of its target modules executes (``_ta_compat_bootstrap`` watches the
+targets; ``_dispatch`` applies the families); the module is imported only then. Its shim
+receives the target module, patches only what is missing or broken and returns the names it
+patched (an empty list: upstream works, nothing was needed). Its preparation, if any, runs just
+before the target's code executes. Its probe is what ``ta-compat doctor`` runs in a fresh
+interpreter with the family on and off: it raises where the family's job fails. A module may
+define ``reset()`` for state it keeps (``ta_compat.uninstall`` calls it).
 
-Adding a family means one entry here, its shim module, and its targets in the bootstrap's
-``TARGETS`` (which the tests check against this registry). ``TA_COMPAT_DISABLE=load,save``
-turns single families off by these names.
+Adding a family means one entry here and its module, plus its targets in the bootstrap's
+``TARGETS`` when they are new (a test checks both agree). ``TA_COMPAT_DISABLE=load,save`` turns
+single families off by these names.
 """
 
 from __future__ import annotations
 
-import pkgutil
 import sys
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from importlib import import_module
+from typing import Any, Callable, List, Optional, Tuple
 
 __all__ = ["FAMILIES", "Family", "by_name", "by_target", "names"]
 
 
 @dataclass(frozen=True)
 class Family:
-    """One shim family."""
+    """One shim family (the registry below passes every field by keyword)."""
 
     #: The name ``TA_COMPAT_DISABLE``, ``status`` and ``doctor`` use.
     name: str
+    #: The family's module (``ta_compat.shims.<library>``): its shim, preparation and probe.
+    module: str
     #: Modules whose execution applies the family.
     targets: Tuple[str, ...]
-    #: ``"module:function"``: called with the executed target module, returns what it patched.
-    shim: str
-    #: ``"module:function"``: called with a scratch folder in a child interpreter; raises where
-    #: the family's job fails (an upstream error, or a result that differs from legacy).
-    probe: str
     #: Modules the probe needs; a family without them is "not applicable" here.
     requires: Tuple[str, ...]
     #: Import name of the distribution whose ``__version__`` ``status`` shows for the family.
@@ -43,121 +43,131 @@ class Family:
     restores: str
     #: One line on what it does.
     summary: str
-    #: ``"module:function"``, optional: called with the target module just before its code
-    #: executes (for what the target's own body needs at import time); returns what it patched.
+    #: The shim: called with the executed target module, returns what it patched.
+    shim: str = "apply"
+    #: The probe: called with a scratch folder in a child interpreter; raises where the family's
+    #: job fails (an upstream error, or a result that differs from legacy).
+    probe: str = "probe"
+    #: The preparation, optional: called with the target module just before its code executes
+    #: (for what the target's own body needs at import time); returns what it patched.
     prepare: Optional[str] = None
 
     def version(self) -> str:
         """The version of the family's package, as already imported (``"?"`` if it has none)."""
         return str(getattr(sys.modules.get(self.package), "__version__", "?"))
 
+    def function(self, name: str) -> Callable[..., Any]:
+        """The function called ``name`` in the family's module (imports the module)."""
+        return getattr(import_module(self.module), name)  # type: ignore[no-any-return]
+
     def apply(self, module: Any) -> List[str]:
-        """Run the shim on the executed ``module`` (imports the shim module)."""
-        return list(pkgutil.resolve_name(self.shim)(module))
+        """Run the shim on the executed ``module``."""
+        return list(self.function(self.shim)(module))
 
     def prepare_module(self, module: Any) -> List[str]:
         """Run the preparation, if any, on ``module`` before it executes."""
-        return list(pkgutil.resolve_name(self.prepare)(module)) if self.prepare else []
+        return list(self.function(self.prepare)(module)) if self.prepare else []
 
     def run_probe(self, folder: str) -> None:
-        """Run the probe in this interpreter (imports the probe's module)."""
-        pkgutil.resolve_name(self.probe)(folder)
+        """Run the probe in this interpreter."""
+        self.function(self.probe)(folder)
+
+    def reset(self) -> None:
+        """Run the module's ``reset()``, where it is imported and has one."""
+        reset = getattr(sys.modules.get(self.module), "reset", None)
+        if reset is not None:
+            reset()
 
 
-def _torchaudio(name: str, shim: str, restores: str, summary: str) -> Family:
+def _torchaudio(name: str, restores: str, summary: str) -> Family:
+    """A family of the legacy torchaudio API: they share the module ``torchaudio_api``."""
+    function = name.replace("-", "_")
     return Family(
-        name,
-        ("torchaudio",),
-        f"ta_compat.shims.torchaudio_api:{shim}",
-        f"ta_compat.probes:{name.replace('-', '_')}",
-        ("torchaudio",),
-        "torchaudio",
-        restores,
-        summary,
+        name=name,
+        module="ta_compat.shims.torchaudio_api",
+        targets=("torchaudio",),
+        requires=("torchaudio",),
+        package="torchaudio",
+        restores=restores,
+        summary=summary,
+        shim=f"apply_{function}",
+        probe=f"probe_{function}",
     )
 
 
 FAMILIES: Tuple[Family, ...] = (
     _torchaudio(
         "audiometadata",
-        "apply_audiometadata",
         "torchaudio.AudioMetaData",
         "the legacy info() result class (pyannote 3.3+ evaluates it at import)",
     ),
     _torchaudio(
         "backends",
-        "apply_backends",
         "torchaudio.list_audio_backends, get_audio_backend, set_audio_backend",
         'backend queries: ["soundfile"], None, no-op',
     ),
     _torchaudio(
         "info",
-        "apply_info",
         "torchaudio.info",
         "metadata through soundfile, legacy bits_per_sample/encoding tables",
     ),
     _torchaudio(
         "load",
-        "apply_load",
         "torchaudio.load",
         "soundfile decoding with legacy dtypes, layout and seeking crops (replaces the torchcodec route)",
     ),
     _torchaudio(
         "save",
-        "apply_save",
         "torchaudio.save",
         "soundfile encoding with the legacy subtype table; the kernel's permissions and links as legacy, "
         "atomic where a new file changes nothing else (replaces the torchcodec route)",
     ),
     _torchaudio(
         "backend-module",
-        "apply_backend_module",
         "torchaudio.backend.common, torchaudio.backend.soundfile_backend",
         "the legacy module paths (pyannote 3.1.1 imports AudioMetaData from torchaudio.backend.common)",
     ),
     Family(
-        "checkpoints",
-        ("pyannote.audio.core.model",),
-        "ta_compat.shims.checkpoints:apply",
-        "ta_compat.probes:checkpoints",
-        ("torch", "pyannote.audio"),
-        "pyannote.audio",
-        "pyannote 3.x checkpoints under torch.load(weights_only=True): torch.load, from_pretrained, "
+        name="checkpoints",
+        module="ta_compat.shims.checkpoints",
+        targets=("pyannote.audio.core.model",),
+        requires=("torch", "pyannote.audio"),
+        package="pyannote.audio",
+        restores="pyannote 3.x checkpoints under torch.load(weights_only=True): torch.load, from_pretrained, "
         "load_from_checkpoint, Trainer(ckpt_path=)",
-        "allowlists the inert pyannote names process-wide (enums as stand-ins), the generic ones (omegaconf's as "
-        "inert stand-ins) only while a pyannote model loads",
+        summary="allowlists the inert pyannote names process-wide (enums as stand-ins), the generic ones (omegaconf's "
+        "as inert stand-ins) only while a pyannote model loads",
     ),
     Family(
-        "numpy-aliases",
-        ("pyannote.audio.core.inference",),
-        "ta_compat.shims.numpy_aliases:apply",
-        "ta_compat.probes:numpy_aliases",
-        ("numpy", "pyannote.audio"),
-        "pyannote.audio",
-        "numpy.NaN, numpy.NAN, numpy.string_ for pyannote.audio 3.x on numpy >= 2",
-        "answers the removed names for pyannote's own modules only: hasattr(np, 'NaN') elsewhere stays False",
-        prepare="ta_compat.shims.numpy_aliases:apply",
+        name="numpy-aliases",
+        module="ta_compat.shims.numpy_aliases",
+        targets=("pyannote.audio.core.inference",),
+        requires=("numpy", "pyannote.audio"),
+        package="pyannote.audio",
+        restores="numpy.NaN, numpy.NAN, numpy.string_ for pyannote.audio 3.x on numpy >= 2",
+        summary="answers the removed names for pyannote's own modules only: hasattr(np, 'NaN') elsewhere stays False",
+        prepare="apply",
     ),
     Family(
-        "hub",
-        ("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
-        "ta_compat.shims.hub:apply",
-        "ta_compat.probes:hub",
-        ("pyannote.audio", "huggingface_hub"),
-        "pyannote.audio",
-        "use_auth_token= in pyannote's Model/Pipeline.from_pretrained",
-        "passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x rejects it",
+        name="hub",
+        module="ta_compat.shims.hub",
+        targets=("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
+        requires=("pyannote.audio", "huggingface_hub"),
+        package="pyannote.audio",
+        restores="use_auth_token= in pyannote's Model/Pipeline.from_pretrained",
+        summary="passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x "
+        "rejects it",
     ),
     Family(
-        "torchcodec-fallback",
-        ("torchaudio", "pyannote.audio.core.io"),
-        "ta_compat.shims.torchcodec_fallback:apply",
-        "ta_compat.probes:torchcodec_fallback",
-        ("torchaudio",),
-        "torchcodec",
-        "pyannote.audio 4.x audio decoding; torchaudio.load_with_torchcodec, save_with_torchcodec",
-        "soundfile (PyAV where installed) where torchcodec is missing or cannot load FFmpeg, never over a working one",
-        prepare="ta_compat.shims.torchcodec_fallback:prepare",
+        name="torchcodec-fallback",
+        module="ta_compat.shims.torchcodec_fallback",
+        targets=("torchaudio", "pyannote.audio.core.io"),
+        requires=("torchaudio",),
+        package="torchcodec",
+        restores="pyannote.audio 4.x audio decoding; torchaudio.load_with_torchcodec, save_with_torchcodec",
+        summary="soundfile (PyAV where installed) where torchcodec is missing or cannot load FFmpeg, never over a "
+        "working one",
+        prepare="prepare",
     ),
 )
 

@@ -1,61 +1,38 @@
-"""Every ``TA_COMPAT_*`` environment switch, read in one place.
+"""Every ``TA_COMPAT_*`` environment switch, as ``_ta_compat_hook.Switches`` parses them.
 
 =====================  ==========================================  ===========================================
 variable               meaning                                     read when
 =====================  ==========================================  ===========================================
-``TA_COMPAT_DISABLE``  ``1``/``true``/``yes``/``on``/``all``/``*``  at interpreter start (by the stdlib-only
-                       turns every shim off; a comma list          bootstrap: all off means no finder at all)
-                       (``load,save``) turns off single families;  and each time a target module is imported
-                       ``0``/``false``/``no``/``off`` none
-``TA_COMPAT_DEBUG``    ``1``: one stderr line per family as its    each time a target module is imported
-                       target is imported (what it patched)
-``TA_COMPAT_WARN``     ``1``: a ``LegacyAPIWarning`` at each call  at each call of a restored function
-                       of restored legacy API (a porting hint)
+``TA_COMPAT_DISABLE``  a comma list of family names turns those    at interpreter start (every shim off: no
+                       off; any of ``1``/``true``/``yes``/``on``/  finder at all) and once each time a target
+                       ``all``/``*`` in it turns every shim off;   module is imported
+                       ``0``/``false``/``no``/``off``/``none`` and
+                       blanks name nothing
+``TA_COMPAT_DEBUG``    ``1``/``true``/``yes``/``on``: one stderr   once each time a target module is imported
+                       line per family as its target is imported
+``TA_COMPAT_WARN``     ``1``/``true``/``yes``/``on``: a            at each call of a restored function
+                       ``LegacyAPIWarning`` at each call of
+                       restored legacy API (a porting hint)
 =====================  ==========================================  ===========================================
 
-The start-up path cannot import this package (it would cost every interpreter start), so the
-"all off" rule lives in ``_ta_compat_bootstrap.disabled_all`` and is used from there.
+The parser lives in the stdlib-only ``_ta_compat_hook`` because the start-up path needs it
+before this package may be imported; this module is where the package reads them.
 """
 
 from __future__ import annotations
 
-import os
 from typing import FrozenSet, Iterable
 
-from _ta_compat_bootstrap import disabled_all
+from _ta_compat_hook import Switches
 
-__all__ = ["debug", "disabled_all", "disabled_families", "unknown_families", "warn_porting"]
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-
-#: ``TA_COMPAT_DISABLE`` values that turn nothing off (the switch itself is off).
-_NOTHING_OFF = frozenset({"", "0", "false", "no", "off", "none"})
+__all__ = ["Switches", "unknown_families", "warn_porting"]
 
 
-def disabled_families(known: Iterable[str]) -> FrozenSet[str]:
-    """The family names ``TA_COMPAT_DISABLE`` turns off: every one of ``known`` for ``1``/``all``."""
-    if disabled_all():
-        return frozenset(known)
-    value = os.environ.get("TA_COMPAT_DISABLE", "")
-    if value.strip().lower() in _NOTHING_OFF:
-        return frozenset()
-    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-
-
-def unknown_families(known: Iterable[str]) -> FrozenSet[str]:
+def unknown_families(switches: Switches, known: Iterable[str]) -> FrozenSet[str]:
     """Names in ``TA_COMPAT_DISABLE`` that are no family (a typo, or ``load;save``)."""
-    return disabled_families(known) - frozenset(known)
-
-
-def debug() -> bool:
-    """``TA_COMPAT_DEBUG``: report each family's outcome on stderr as its target is imported."""
-    return _flag("TA_COMPAT_DEBUG")
+    return (switches.disabled or frozenset()) - frozenset(known)
 
 
 def warn_porting() -> bool:
     """``TA_COMPAT_WARN``: a porting hint at each call of restored legacy API."""
-    return _flag("TA_COMPAT_WARN")
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
+    return Switches.read().warn

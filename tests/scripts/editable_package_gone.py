@@ -12,11 +12,11 @@ import sys
 from hook_report import is_ours, report
 
 import _ta_compat_bootstrap as bootstrap
-import _ta_compat_hook  # noqa: F401  (installed beside the .pth: still there when the checkout is gone)
+import _ta_compat_hook  # installed beside the .pth: still there when the checkout is gone
 
 checkout, fakes = sys.argv[1:3]
 bootstrap.__file__ = "/nowhere/_ta_compat_bootstrap.py"
-bootstrap._reported = False
+_ta_compat_hook._reported = False
 if checkout == "gone":
     sys.path[:] = [entry for entry in sys.path if "site-packages" not in entry]
 bootstrap.install()

@@ -410,3 +410,24 @@ def _major_version(module: Any) -> int:
         return int(str(getattr(module, "__version__", "0")).split(".")[0])
     except ValueError:
         return 0
+
+
+# --- the doctor's probe ----------------------------------------------------------------------
+
+
+def probe(folder: str) -> None:
+    """Load a WeSpeaker and (pyannote 3.x) a segmentation checkpoint the ways users do."""
+    import pyannote.audio
+    from pyannote.audio import Model
+
+    from ..fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
+
+    Model.from_pretrained(write_wespeaker_checkpoint(os.path.join(folder, "pytorch_model.bin")))
+    if not str(pyannote.audio.__version__).startswith("3."):
+        return  # pyannote 4 loads with weights_only=False itself; the family stands aside there
+    import torch
+    from pyannote.audio.models.segmentation import PyanNet
+
+    path = write_segmentation_checkpoint(os.path.join(folder, "segmentation.ckpt"))
+    PyanNet.load_from_checkpoint(path)  # lightning's loading (Trainer(ckpt_path=...) uses the same)
+    torch.load(path)  # a plain load, once pyannote is imported

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any, Callable, Dict, List
 
 from ..marker import is_ours, mark
+from ..probes import expect
 
 #: The probe's arguments: a valid repo id, an invalid repo type. huggingface_hub 0.x maps
 #: ``use_auth_token`` and then raises ``ValueError("Invalid repo type ...")`` before any I/O;
@@ -118,3 +120,44 @@ def _accept_use_auth_token(module: Any) -> List[str]:
         cls.from_pretrained = classmethod(accepting_use_auth_token(function, owner))
         patched.append(f"{module.__name__}.{owner}.from_pretrained")
     return patched
+
+
+# --- the doctor's probe ----------------------------------------------------------------------
+
+
+class _TokenSeen(Exception):
+    """Raised by the hub probe's stand-in for pyannote 4's download: the token it was given."""
+
+
+def probe(folder: str) -> None:
+    """``from_pretrained(use_auth_token=...)`` reaches the Hub with the token as ``token``."""
+    from pyannote.audio import Model, Pipeline
+
+    token = "hf_ta_compat_doctor_probe"
+    # pyannote 4 downloads through pyannote.audio.utils.hf_hub: record the token that reaches it.
+    hf_hub = sys.modules.get("pyannote.audio.utils.hf_hub")
+    download = getattr(hf_hub, "hf_hub_download", None)
+
+    def seen(*args: object, **kwargs: object) -> None:
+        raise _TokenSeen(kwargs.get("token"))
+
+    if hf_hub is not None:
+        hf_hub.hf_hub_download = seen  # type: ignore[attr-defined]
+    try:
+        for loader in (Model, Pipeline):
+            try:  # a Hub id, resolved offline in an empty cache: pyannote's own hf_hub_download call
+                loader.from_pretrained("ta-compat/doctor-probe", use_auth_token=token, cache_dir=folder)
+            except TypeError as exc:
+                if "use_auth_token" in str(exc):
+                    raise
+            except _TokenSeen as exc:
+                received = exc.args[0]
+                expect(
+                    received == token,
+                    f"{loader.__name__}.from_pretrained(use_auth_token=...) passed token={received!r} to the Hub",
+                )
+            except Exception:
+                pass  # the call was accepted; the (offline, empty) cache had nothing, as expected
+    finally:
+        if hf_hub is not None:
+            hf_hub.hf_hub_download = download  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from importlib import import_module
 from typing import Any, Callable, List, Optional
 
 from ..marker import is_ours, mark
+from ..probes import probe_wav
 
 #: Removed name -> its numpy 2 equivalent (numpy's own advice in ``numpy/_expired_attrs_2_0.py``).
 ALIASES = {"NaN": "nan", "NAN": "nan", "string_": "bytes_"}
@@ -81,3 +82,31 @@ def _major(version: Optional[str]) -> int:
         return int(str(version).split(".")[0])
     except ValueError:
         return 0
+
+
+# --- the doctor's probe ----------------------------------------------------------------------
+
+
+def probe(folder: str) -> None:
+    """Run the pyannote 3.x code paths that use the removed numpy names."""
+    import pyannote.audio  # noqa: F401  (3.1.x evaluates np.NaN at import)
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from ..fixtures import segmentation_model
+
+    diarization = Annotation(uri="probe")
+    diarization[Segment(0.5, 3.0)] = "A"
+    try:
+        from pyannote.audio.pipelines import Resegmentation  # 3.x; 3.4.0 still calls np.NAN there
+    except ImportError:
+        pass  # pyannote 4 has none
+    else:
+        pipeline = Resegmentation(segmentation=segmentation_model(duration=5.0))
+        pipeline.instantiate(
+            {"warm_up": 0.0, "onset": 0.5, "offset": 0.5, "min_duration_on": 0.0, "min_duration_off": 0.0}
+        )
+        pipeline({"uri": "probe", "audio": probe_wav(folder, 8.0)}, diarization=diarization)
+    metric = DiarizationErrorRate()  # pyannote.metrics 3.x reports np.NaN percentages for a silent file
+    metric(Annotation(uri="probe"), diarization)
+    metric.report(display=False)

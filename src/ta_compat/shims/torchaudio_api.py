@@ -6,12 +6,15 @@ Each function fills only what is missing or broken and returns what it patched. 
 
 from __future__ import annotations
 
+import os
 import sys
 import types
+from importlib.util import find_spec
 from typing import Any, Callable, List
 
 from .. import legacy_io
 from ..marker import is_ours, mark
+from ..probes import expect, probe_wav
 
 
 def _legacy_dispatcher_present(torchaudio: Any) -> bool:
@@ -109,3 +112,119 @@ def apply_backend_module(torchaudio: Any) -> List[str]:
     backend.soundfile_backend = soundfile_backend  # type: ignore[attr-defined]
     torchaudio.backend = backend
     return [module.__name__ for module in (backend, common, soundfile_backend)]
+
+
+# --- the doctor's probe ----------------------------------------------------------------------
+
+
+def probe_audiometadata(folder: str) -> None:
+    """Build an ``AudioMetaData`` as legacy code does, and import pyannote.audio (3.3+ needs it)."""
+    import torchaudio
+
+    meta = torchaudio.AudioMetaData(
+        sample_rate=16000, num_frames=1, num_channels=1, bits_per_sample=16, encoding="PCM_S"
+    )
+    expect(meta.num_frames == 1, "AudioMetaData does not keep its fields")
+    if find_spec("pyannote") and find_spec("pyannote.audio"):
+        import pyannote.audio  # noqa: F401  (3.3+ evaluates torchaudio.AudioMetaData at import)
+
+
+def probe_backends(folder: str) -> None:
+    """Ask for the backends as pyannote 3.x does."""
+    import torchaudio
+
+    backends = torchaudio.list_audio_backends()
+    expect("soundfile" in backends, f"list_audio_backends() returned {backends!r}")
+    torchaudio.set_audio_backend("soundfile")
+    torchaudio.get_audio_backend()
+
+
+def probe_info(folder: str) -> None:
+    """``info()`` of a WAV gives the legacy fields."""
+    import torchaudio
+
+    meta = torchaudio.info(probe_wav(folder, 2.0))
+    got = (meta.sample_rate, meta.num_frames, meta.num_channels, meta.bits_per_sample, meta.encoding)
+    expect(got == (16000, 32000, 1, 16, "PCM_S"), f"info() returned {got}, legacy: (16000, 32000, 1, 16, 'PCM_S')")
+
+
+class _CountingReader:
+    """A seekable binary file that counts the bytes read through it."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "rb")  # noqa: SIM115  (closed by close(), like any file object)
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray) -> int:
+        count = self._file.readinto(buffer)
+        self.bytes_read += count or 0
+        return count or 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def probe_load(folder: str) -> None:
+    """``load()`` keeps int16 with ``normalize=False`` and seeks for a crop, as pyannote relies on."""
+    import warnings
+
+    import torchaudio
+
+    path = probe_wav(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the torchcodec route warns that it ignores normalize
+        # backend="soundfile" as pyannote >= 3.3 passes it: legacy torchaudio with FFmpeg
+        # libraries installed would otherwise pick its FFmpeg backend, which reads whole files.
+        waveform, rate = torchaudio.load(path, normalize=False, backend="soundfile")
+    expect(
+        str(waveform.dtype) == "torch.int16",
+        f"load(normalize=False) returned {waveform.dtype} for a PCM_16 WAV, legacy: torch.int16",
+    )
+    expect(tuple(waveform.shape) == (1, 60 * rate), f"load() shape {tuple(waveform.shape)}, legacy: (1, {60 * rate})")
+    reader = _CountingReader(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            crop, _ = torchaudio.load(reader, frame_offset=30 * rate, num_frames=rate, backend="soundfile")
+    finally:
+        reader.close()
+    expect(tuple(crop.shape) == (1, rate), f"a 1 s crop has shape {tuple(crop.shape)}")
+    size = os.path.getsize(path)
+    expect(
+        reader.bytes_read < size // 10,
+        f"a 1 s crop of a 60 s WAV read {reader.bytes_read} of {size} bytes (legacy seeks: about {2 * rate} bytes)",
+    )
+
+
+def probe_save(folder: str) -> None:
+    """``save()`` of an int16 tensor writes PCM_16 with the samples unchanged."""
+    import soundfile
+    import torch
+    import torchaudio
+
+    path = os.path.join(folder, "saved.wav")
+    tone = (torch.arange(1600, dtype=torch.int16) * 7).reshape(1, -1)
+    torchaudio.save(path, tone, 16000)
+    written = soundfile.info(path)
+    expect(written.subtype == "PCM_16", f"save() of an int16 tensor wrote {written.subtype}, legacy: PCM_16")
+    data, _ = soundfile.read(path, dtype="int16")
+    expect(
+        bool((torch.from_numpy(data) == tone[0]).all()),
+        f"save() of int16 samples {tone[0, 1:4].tolist()} wrote {data[1:4].tolist()}, legacy writes them unchanged",
+    )
+
+
+def probe_backend_module(folder: str) -> None:
+    """pyannote 3.1.1 imports ``AudioMetaData`` from ``torchaudio.backend.common``."""
+    from torchaudio.backend.common import AudioMetaData  # noqa: F401  (pyannote 3.1.1)

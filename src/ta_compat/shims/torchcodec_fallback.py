@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sys
 import warnings
@@ -34,6 +35,7 @@ from typing import Any, Dict, List, Optional, cast
 
 from .. import soundfile_codec
 from ..marker import is_ours, mark
+from ..probes import ProbeFailure, expect, probe_wav
 
 PYANNOTE_IO = "pyannote.audio.core.io"
 TORCHAUDIO_NAMES = ("load_with_torchcodec", "save_with_torchcodec")
@@ -197,3 +199,38 @@ def _first_line(message: str) -> str:
     """The first line of an error (torchcodec's loading error goes on with a long traceback)."""
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     return lines[0].removesuffix(" Likely causes:") if lines else ""
+
+
+# --- the doctor's probe ----------------------------------------------------------------------
+
+
+def probe(folder: str) -> None:
+    """pyannote.audio 4 reads, crops and measures a WAV, and torchaudio's ``*_with_torchcodec``
+    round-trip one, where they are installed; a failure names why torchcodec cannot decode."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    path = probe_wav(folder, 2.0)
+    try:
+        pyannote_major = int(version("pyannote.audio").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        pyannote_major = 0
+    try:
+        if pyannote_major >= 4:
+            from pyannote.audio import Audio
+            from pyannote.core import Segment
+
+            waveform, rate = Audio()(path)
+            expect(tuple(waveform.shape) == (1, 32000) and rate == 16000, f"Audio()(wav) gave {waveform.shape}")
+            crop, _ = Audio().crop(path, Segment(0.5, 1.5))
+            expect(tuple(crop.shape) == (1, 16000), f"Audio().crop(wav, 1 s) gave {tuple(crop.shape)}")
+            expect(Audio().get_duration(path) == 2.0, "get_duration(2 s WAV) is not 2.0")
+        import torchaudio
+
+        if hasattr(torchaudio, "load_with_torchcodec"):
+            waveform, rate = torchaudio.load_with_torchcodec(path)
+            torchaudio.save_with_torchcodec(os.path.join(folder, "saved.wav"), waveform, rate)
+    except Exception as exc:
+        failure = torchcodec_failure()
+        if failure is None:
+            raise
+        raise ProbeFailure(f"torchcodec cannot decode here: {failure}") from exc

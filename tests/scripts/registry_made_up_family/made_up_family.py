@@ -12,15 +12,15 @@ from ta_compat.families import Family
 from ta_compat.marker import is_ours, mark
 
 FAMILY = Family(
-    "made-up",
-    ("torchaudio",),
-    "made_up_family:shim",
-    "made_up_family:probe",
-    ("torchaudio",),
-    "torchaudio",
-    "torchaudio.made_up",
-    "a family made up by the tests",
-    prepare="made_up_family:prepare",
+    name="made-up",
+    module="made_up_family",
+    targets=("torchaudio",),
+    requires=("torchaudio",),
+    package="torchaudio",
+    restores="torchaudio.made_up",
+    summary="a family made up by the tests",
+    shim="shim",
+    prepare="prepare",
 )
 
 
