@@ -12,10 +12,10 @@
 import sys
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing but sys
-    from importlib.machinery import ModuleSpec
-    from types import ModuleType
-    from typing import Optional, Sequence
+if TYPE_CHECKING:  # for type checkers only (used in type comments, which ruff does not read)
+    from importlib.machinery import ModuleSpec  # noqa: F401
+    from types import ModuleType  # noqa: F401
+    from typing import Optional, Sequence  # noqa: F401
 
 #: Modules whose execution triggers shims; ``ta_compat._families`` maps them to shim families.
 TARGETS = frozenset(
