@@ -167,7 +167,7 @@ def record(session: nox.Session) -> None:
     for name in ("modern", "legacy"):
         python = fresh_copy(session, stack(session, name), WORK / f"record-{name}")
         install(session, python, "--no-deps", str(wheel))
-        session.log(f"{name} stack: ta-compat status and doctor (a minute or two)")
+        session.log(f"{name} stack: ta-compat status and doctor (the doctor probes every family: minutes)")
         doctor = _capture(python, "-m", "ta_compat", "doctor", "--json")
         if not doctor.stdout.strip():
             session.error(f"ta-compat doctor printed nothing on the {name} stack: {doctor.stderr[-2000:]}")

@@ -321,7 +321,8 @@ BLOCKS: Dict[str, Callable[[Sources], str]] = {
     "pyannote4-table": pyannote4_table,
     "performance-summary": performance_summary,
 }
-BLOCK = re.compile(r"(<!-- ([a-z0-9-]+): generated from [^>]*-->\n)(.*?)(\n<!-- /\2 -->)", re.S)
+#: A generated block: its opening marker, its lines (none in a block not rendered yet), its closing marker.
+BLOCK = re.compile(r"(<!-- ([a-z0-9-]+): generated from [^>]*-->\n)((?:.*?\n)?)(<!-- /\2 -->)", re.S)
 OPENING = re.compile(r"<!-- ([a-z0-9-]+): generated from ")
 
 
@@ -340,7 +341,7 @@ def render_file(path: Path, sources: Sources) -> str:
     unknown = sorted(set(closed) - set(BLOCKS))
     if unknown:
         raise ValueError(f"{path}: no renderer for the blocks {unknown}")
-    return BLOCK.sub(lambda match: match.group(1) + BLOCKS[match.group(2)](sources) + match.group(4), text)
+    return BLOCK.sub(lambda match: match.group(1) + BLOCKS[match.group(2)](sources) + "\n" + match.group(4), text)
 
 
 def problems(root: Path) -> List[str]:
@@ -357,7 +358,7 @@ def problems(root: Path) -> List[str]:
             continue
         for match in BLOCK.finditer(text):
             used.add(match.group(2))
-            if BLOCKS[match.group(2)](sources) != match.group(3):
+            if BLOCKS[match.group(2)](sources) + "\n" != match.group(3):
                 found.append(f"{path.relative_to(root)}: the block {match.group(2)} differs from its source")
     found += [f"the block {name} is used in no document" for name in sorted(set(BLOCKS) - used)]
     for stack in ("modern", "legacy"):
