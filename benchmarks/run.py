@@ -308,8 +308,9 @@ import torchaudio
 imported = time.perf_counter() - start
 del os.environ["TA_COMPAT_DISABLE"]
 start = time.perf_counter()
+from _ta_compat_hook import Switches
 from ta_compat import _dispatch
-_dispatch.apply_target("torchaudio", torchaudio)
+_dispatch.apply_target("torchaudio", torchaudio, Switches.read())
 applied = time.perf_counter() - start
 assert torchaudio.load.__ta_compat__
 print(json.dumps({"import_s": imported, "apply_s": applied, "modules": len(sys.modules)}))
