@@ -1,6 +1,7 @@
-"""Project tasks: ``nox -s demo`` (the main job) and ``nox -s tests`` (the whole suite).
+"""Project tasks: ``nox -s demo`` (the main job), ``nox -s tests`` (the whole suite), ``nox -s record``
+(the status, doctor and demo runs the docs quote) and ``nox -s bench`` (the figures they quote).
 
-Both set up everything from nothing. The heavy stacks (``stacks/*.txt``: torch + torchaudio +
+All set up everything from nothing. The heavy stacks (``stacks/*.txt``: torch + torchaudio +
 pyannote, about 6 GB each) are built once per requirements file into a cache directory
 (``TA_COMPAT_STACKS``, default ``~/.cache/ta-compat/stacks``) and reused. Each run works in
 fresh hard-link copies of them (``cp -al``: seconds, no extra disk) with the freshly built
