@@ -1,5 +1,5 @@
 """Project tasks: ``nox -s demo`` (the main job), ``nox -s tests`` (the whole suite), ``nox -s record``
-(the status, doctor and demo runs the docs quote) and ``nox -s bench`` (the figures they quote).
+(the doctor and demo runs the docs quote) and ``nox -s bench`` (the figures they quote).
 
 All set up everything from nothing. The heavy stacks (``stacks/*.txt``: torch + torchaudio +
 pyannote, about 6 GB each) are built once per requirements file into a cache directory
@@ -158,7 +158,7 @@ def _capture(python: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 
 @nox.session
 def record(session: nox.Session) -> None:
-    """Record what the docs quote: ``status`` and ``doctor`` on both stacks and the demo on the modern one.
+    """Record what the docs quote: ``ta-compat doctor`` on both stacks and the demo on the modern one.
 
     Writes ``docs/recorded/<stack>.json``; ``python tests/scripts/render_docs.py`` then rewrites the
     generated blocks of the README and docs/ from them (a test checks they agree).
@@ -168,14 +168,13 @@ def record(session: nox.Session) -> None:
     for name in ("modern", "legacy"):
         python = fresh_copy(session, stack(session, name), WORK / f"record-{name}")
         install(session, python, "--no-deps", str(wheel))
-        session.log(f"{name} stack: ta-compat status and doctor (the doctor probes every family: minutes)")
+        session.log(f"{name} stack: ta-compat doctor (it probes every family: minutes)")
         doctor = _capture(python, "-m", "ta_compat", "doctor", "--json")
         if not doctor.stdout.strip():
             session.error(f"ta-compat doctor printed nothing on the {name} stack: {doctor.stderr[-2000:]}")
         recorded = {
             "stack": name,
             "versions": json.loads(_capture(python, "-c", VERSIONS_CODE).stdout),
-            "status": json.loads(_capture(python, "-m", "ta_compat", "status", "--json").stdout),
             "doctor": {"exit_status": doctor.returncode, "report": json.loads(doctor.stdout)},
         }
         if name == "modern":
