@@ -387,7 +387,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(problem)
         return 1 if found else 0
     for path in documents(args.root):
-        rendered = render_file(path, Sources(args.root))
+        try:
+            rendered = render_file(path, Sources(args.root))
+        except ValueError as exc:  # a marker without its pair or renderer: say which, change nothing more
+            print(exc, file=sys.stderr)
+            return 1
         if rendered != path.read_text():
             path.write_text(rendered)
             print(f"rewrote {path.relative_to(args.root)}")
