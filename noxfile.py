@@ -1,6 +1,7 @@
-"""Project tasks: ``nox -s demo`` (the main job) and ``nox -s tests`` (the whole suite).
+"""Project tasks: ``nox -s demo`` (the main job), ``nox -s tests`` (the whole suite), ``nox -s record``
+(the doctor and demo runs the docs quote) and ``nox -s bench`` (the figures they quote).
 
-Both set up everything from nothing. The heavy stacks (``stacks/*.txt``: torch + torchaudio +
+All set up everything from nothing. The heavy stacks (``stacks/*.txt``: torch + torchaudio +
 pyannote, about 6 GB each) are built once per requirements file into a cache directory
 (``TA_COMPAT_STACKS``, default ``~/.cache/ta-compat/stacks``) and reused. Each run works in
 fresh hard-link copies of them (``cp -al``: seconds, no extra disk) with the freshly built
@@ -16,6 +17,7 @@ the package. ``TA_COMPAT_APT=1`` lets a session install them with ``apt-get`` (a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -131,6 +133,57 @@ def demo(session: nox.Session) -> None:
     session.run(str(python), "-m", "ta_compat", "status", external=True)
     session.run(str(python), "-m", "ta_compat", "doctor", external=True)
     session.run(str(python), str(ROOT / "examples" / "pyannote_demo.py"), external=True)
+
+
+#: What ``nox -s record`` writes: the runs that the README and docs/ quote (``tests/scripts/render_docs.py``).
+RECORDED = ROOT / "docs" / "recorded"
+VERSIONS_CODE = """
+import json, sys
+from importlib import import_module
+found = {"python": sys.version.split()[0]}
+for name in ("torch", "torchaudio", "pyannote.audio", "numpy", "soundfile", "ta_compat"):
+    try:
+        found[name] = import_module(name).__version__
+    except ImportError:
+        pass
+print(json.dumps(found))
+"""
+
+
+def _capture(python: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python arguments`` without ta-compat switches, its output captured (a record must not depend on the shell)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_COMPAT_")}
+    return subprocess.run([str(python), *arguments], env=env, capture_output=True, text=True, timeout=1800)
+
+
+@nox.session
+def record(session: nox.Session) -> None:
+    """Record what the docs quote: ``ta-compat doctor`` on both stacks and the demo on the modern one.
+
+    Writes ``docs/recorded/<stack>.json``; ``python tests/scripts/render_docs.py`` then rewrites the
+    generated blocks of the README and docs/ from them (a test checks they agree).
+    """
+    wheel = build_wheel(session)
+    RECORDED.mkdir(parents=True, exist_ok=True)
+    for name in ("modern", "legacy"):
+        python = fresh_copy(session, stack(session, name), WORK / f"record-{name}")
+        install(session, python, "--no-deps", str(wheel))
+        session.log(f"{name} stack: ta-compat doctor (it probes every family: minutes)")
+        doctor = _capture(python, "-m", "ta_compat", "doctor", "--json")
+        if not doctor.stdout.strip():
+            session.error(f"ta-compat doctor printed nothing on the {name} stack: {doctor.stderr[-2000:]}")
+        recorded = {
+            "stack": name,
+            "versions": json.loads(_capture(python, "-c", VERSIONS_CODE).stdout),
+            "doctor": {"exit_status": doctor.returncode, "report": json.loads(doctor.stdout)},
+        }
+        if name == "modern":
+            demo = _capture(python, str(ROOT / "examples" / "pyannote_demo.py"))
+            if demo.returncode != 0:
+                session.error(f"the demo failed: {demo.stderr[-3000:]}")
+            recorded["demo"] = demo.stdout.strip()
+        (RECORDED / f"{name}.json").write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n")
+        session.log(f"wrote {RECORDED / f'{name}.json'}")
 
 
 @nox.session

@@ -8,8 +8,9 @@ and calls this script with their interpreters. By hand::
         --torchcodec VENV/bin/python --legacy VENV/bin/python \\
         --pyannote4-soundfile VENV/bin/python --pyannote4-torchcodec VENV/bin/python [--quick]
 
-``--only pyannote4`` (with its two venvs and ``--out``) runs one section; ``results.md`` is
-written only by a run of every section.
+``--only pyannote4`` (with its two venvs) runs one section. Only a full run without ``--quick``
+writes into ``benchmarks/`` (the docs quote its ``results.json``: ``tests/scripts/render_docs.py``);
+other runs write into a new temporary folder unless ``--out`` names one.
 
 Method (stdlib only here; the timed code runs in the venvs):
 
@@ -28,7 +29,8 @@ Method (stdlib only here; the timed code runs in the venvs):
 - pyannote.audio 4: ``Audio()(file)`` and ``Audio().crop`` through the torchcodec-fallback route
   (torchcodec not installed) and through a working torchcodec, one worker each, interleaved.
 
-Outputs: ``results.json`` (every summary) and ``results.md`` (the tables the README quotes).
+Outputs: ``results.json`` (every summary, the source of every figure in the README and docs/) and
+``results.md`` (every table, for reading).
 """
 
 from __future__ import annotations
@@ -212,8 +214,11 @@ def startup(args: argparse.Namespace, log: Any) -> Dict[str, Any]:
         "no ta-compat (floor)": (args.base, clean_env()),
         "ta-compat": (args.ta_compat, clean_env()),
         "ta-compat, TA_COMPAT_DISABLE=1": (args.ta_compat, clean_env(TA_COMPAT_DISABLE="1")),
-        "autowrapt 2.0.0, inactive (anchor)": (args.autowrapt, clean_env()),
-        "coverage 7.17.5, its a1_coverage.pth inactive (anchor)": (args.coverage, clean_env()),
+        f"autowrapt {installed_version(args.autowrapt, 'autowrapt')}, inactive (anchor)": (args.autowrapt, clean_env()),
+        f"coverage {installed_version(args.coverage, 'coverage')}'s a1_coverage.pth, inactive (anchor)": (
+            args.coverage,
+            clean_env(),
+        ),
     }
     rounds = 60 if args.quick else args.startup_rounds
     log(f"start-up: {rounds} interleaved rounds of `python -c pass` in {len(contenders)} venvs")
@@ -226,6 +231,16 @@ def startup(args: argparse.Namespace, log: Any) -> Dict[str, Any]:
     probe = subprocess.run([args.ta_compat, "-c", PTH_PROBE], env=clean_env(), capture_output=True, text=True)
     out["installed"] = json.loads(probe.stdout) if probe.returncode == 0 else {"error": probe.stderr[-500:]}
     return out
+
+
+def installed_version(python: str, distribution: str) -> str:
+    """The version of ``distribution`` in the venv of ``python``: an anchor's label names what was
+    really measured, whatever the noxfile pinned."""
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    done = subprocess.run([python, "-c", code], env=clean_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{distribution} is not installed in {python}: {done.stderr[-500:]}")
+    return done.stdout.strip()
 
 
 def instructions(contenders: Dict[str, Tuple[str, Dict[str, str]]], log: Any) -> Dict[str, int]:
@@ -293,8 +308,9 @@ import torchaudio
 imported = time.perf_counter() - start
 del os.environ["TA_COMPAT_DISABLE"]
 start = time.perf_counter()
+from _ta_compat_hook import Switches
 from ta_compat import _dispatch
-_dispatch.apply_target("torchaudio", torchaudio)
+_dispatch.apply_target("torchaudio", torchaudio, Switches.read())
 applied = time.perf_counter() - start
 assert torchaudio.load.__ta_compat__
 print(json.dumps({"import_s": imported, "apply_s": applied, "modules": len(sys.modules)}))
@@ -705,7 +721,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for name in P4_IMPLS:
         parser.add_argument(f"--{name}", help=f"python of the {name} venv (pyannote.audio 4)")
     parser.add_argument("--pyannote4-rounds", type=int, default=6)
-    parser.add_argument("--out", default=str(HERE), help="folder for results.json and results.md")
+    parser.add_argument(
+        "--out",
+        help="folder for results.json and results.md (default: benchmarks/ for a full run, which the docs quote; "
+        "a new temporary folder for --quick or --only runs, so they never replace it)",
+    )
     parser.add_argument("--quick", action="store_true", help="few repetitions: checks the machinery, not the numbers")
     parser.add_argument("--startup-rounds", type=int, default=600)
     parser.add_argument("--import-rounds", type=int, default=40)
@@ -743,10 +763,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     results["machine"]["loadavg_end"] = os.getloadavg()[0]
     results["duration_s"] = time.monotonic() - begin
-    out = Path(args.out)
+    complete = only >= {"startup", "import", "io", "pyannote4"}
+    if args.out:
+        out = Path(args.out)
+    elif complete and not args.quick:
+        out = HERE
+    else:
+        out = Path(tempfile.mkdtemp(prefix="ta-compat-bench-partial-"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    if only >= {"startup", "import", "io", "pyannote4"}:
+    if complete:
         (out / "results.md").write_text(markdown(results) + "\n".join(pyannote4_markdown(results["pyannote4"])) + "\n")
         log(f"wrote {out / 'results.md'}")
     log(f"wrote {out / 'results.json'} in {results['duration_s'] / 60:.1f} min")
