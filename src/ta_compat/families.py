@@ -106,8 +106,8 @@ FAMILIES: Tuple[Family, ...] = (
         "save",
         "apply_save",
         "torchaudio.save",
-        "soundfile encoding with the legacy subtype table; the kernel's permissions and links as legacy, "
-        "atomic where a new file changes nothing else (replaces the torchcodec route)",
+        "soundfile encoding with the legacy subtype table, written in place as legacy wrote it "
+        "(replaces the torchcodec route)",
     ),
     _torchaudio(
         "backend-module",
