@@ -9,7 +9,7 @@ wheel installed, so nothing a run does leaks into the cache.
 
 Nothing is installed into the system unasked. Two kinds of test need Debian packages: those that
 compare with a working torchcodec need FFmpeg's shared libraries (``apt-get install ffmpeg``),
-the check that ``save`` syncs before it renames needs ``strace``, and the benchmark's
+the check that ``save`` makes legacy's system calls needs ``strace``, and the benchmark's
 instruction counts need ``valgrind``. Without them those tests skip, naming
 the package. ``TA_COMPAT_APT=1`` lets a session install them with ``apt-get`` (as root; CI does).
 """
@@ -192,7 +192,7 @@ def tests(session: nox.Session) -> None:
     wheel = build_wheel(session)
     ensure_ffmpeg(session)
     system_package(
-        session, "strace", shutil.which("strace") is not None, "the checks that save syncs before it renames"
+        session, "strace", shutil.which("strace") is not None, "the check that save makes legacy's system calls"
     )
     modern_stack, legacy_stack = stack(session, "modern"), stack(session, "legacy")
     python = fresh_copy(session, modern_stack, WORK / "test-modern")

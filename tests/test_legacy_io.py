@@ -286,7 +286,7 @@ def test_no_warnings_at_all_by_default(tmp_path: Path, modern_python: Path, ster
 
 
 # --------------------------------------------------------------------------------------------
-# save never leaves a truncated file and never clobbers a good one
+# save checks everything before it opens the destination, then writes in place as legacy
 # --------------------------------------------------------------------------------------------
 def _snapshot(path: Path) -> Any:
     info = path.stat()
@@ -304,7 +304,7 @@ BAD_SAVES = [
     ("backend", lambda: torch.zeros(2, 100), {"backend": "sox"}, ValueError, "Unsupported backend"),
     ("requires_grad", lambda: torch.zeros(2, 100, requires_grad=True), {}, RuntimeError, "requires grad"),
     ("format=flac on .wav", lambda: torch.zeros(2, 100), {"format": "flac"}, ValueError, "Invalid combination"),
-    # These fail inside libsndfile, after the (temporary) file was opened:
+    # libsndfile refuses these; it is asked on an in-memory file, before the destination is opened:
     ("sample rate 0", lambda: torch.zeros(2, 100), {"sample_rate": 0}, RuntimeError, "SF_INFO struct incomplete"),
     ("no channels", lambda: torch.zeros(0, 100), {}, RuntimeError, "Error opening"),
 ]
@@ -345,22 +345,32 @@ def test_bad_input_to_a_file_object_writes_nothing() -> None:
     assert buffer.getvalue() == b"keep" and buffer.tell() == 4
 
 
-def test_a_write_that_fails_midway_leaves_the_old_file(tmp_path: Path, modern_python: Path, stereo: Path) -> None:
-    """The file-size limit makes the write fail after part of the data went out (a full disk)."""
-    before = stereo.read_bytes()
-    result = run_script(modern_python, "save_over_file_size_limit", os.fspath(stereo))
-    assert result.returncode == 0, result.stderr
-    # The same error as legacy (which left a truncated 64 kB file there).
-    assert result.stdout.startswith("failed: LibsndfileError System error."), result.stdout + result.stderr
-    assert stereo.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["stereo.wav"]
+def test_a_write_that_fails_midway_leaves_what_legacy_left(
+    tmp_path: Path, legacy_python: Path, modern_python: Path, stereo: Path
+) -> None:
+    """The file-size limit makes the write fail after part of the data went out (a full disk):
+    legacy's error, and the file truncated to the limit in place, as legacy left it."""
+    left = {}
+    for side, python in (("legacy", legacy_python), ("ta-compat", modern_python)):
+        folder = tmp_path / side
+        folder.mkdir()
+        path = folder / stereo.name
+        path.write_bytes(stereo.read_bytes())
+        inode = path.stat().st_ino
+        result = run_script(python, "save_over_file_size_limit", os.fspath(path))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("failed: LibsndfileError System error."), result.stdout + result.stderr
+        assert path.stat().st_ino == inode and os.listdir(folder) == [stereo.name]
+        left[side] = path.stat().st_size
+    assert left["ta-compat"] == left["legacy"] == 64 * 1024
 
 
-def test_a_successful_save_replaces_the_file_and_keeps_its_mode(tmp_path: Path, stereo: Path) -> None:
+def test_a_successful_save_rewrites_the_file_in_place_keeping_its_mode(tmp_path: Path, stereo: Path) -> None:
     stereo.chmod(0o640)
+    inode = stereo.stat().st_ino
     waveform = torch.rand(2, 320) - 0.5
     torchaudio.save(stereo, waveform, 8000, bits_per_sample=16)
-    assert stat.S_IMODE(stereo.stat().st_mode) == 0o640
+    assert stat.S_IMODE(stereo.stat().st_mode) == 0o640 and stereo.stat().st_ino == inode
     data, rate = soundfile.read(stereo, dtype="float32", always_2d=True)
     assert rate == 8000 and data.shape == (320, 2)
     assert sorted(os.listdir(tmp_path)) == ["stereo.wav"]

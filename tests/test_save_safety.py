@@ -4,27 +4,25 @@ Each case arranges a folder (owners, modes, links, mounts) twice, identically, a
 once with the legacy reference and once with ta-compat, each in a real subprocess
 (``tests/scripts/save_one.py``), as root or as another user. The outcomes must be legacy's: the
 exception (class and message), and every file's content, mode, owner, group and link count, and
-whether its inode was kept. The one deliberate difference is named per case: a file that
-ta-compat replaces atomically is a new inode with the old one's owner, group and mode.
+whether its inode was kept (both write in place). The one deliberate difference: a save that
+libsndfile refuses on its arguments fails before it opens the destination.
 
 Two pairings of legacy and ta-compat run every case:
 
 - ``soundfile``: ``soundfile.write(path, ...)`` (all that torchaudio 2.8's soundfile backend did
-  with a path) against ``ta_compat.safe_save.write`` (what ta-compat's ``save`` calls with the
-  numpy array). Needs no torch: these run in the fast layer too.
+  with a path) against ``ta_compat.legacy_io.write_path`` (what ta-compat's ``save`` calls with
+  the numpy array). Needs no torch: these run in the fast layer too.
 - ``torchaudio``: legacy torchaudio 2.8's ``save(..., backend="soundfile")`` on the legacy stack
   against ``torchaudio.save`` on the modern stack with ta-compat (``nox -s tests``).
 
 Cases about owners and other users need root (``chown``, switching users, mounts); they skip
-otherwise. What legacy has no answer for (an interrupted save, fsync) is checked on ta-compat alone.
+otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
-import fnmatch
 import hashlib
 import json
 import os
@@ -51,7 +49,6 @@ NOBODY = (65534, 65534)  # the saver, or the spy, where a case needs another use
 OTHER_UID, OTHER_GID = 1000, 1005  # owner and group of files that are neither root's nor the saver's
 RATE = 16000
 FRAMES = 16000
-TEMPORARY_MARK = ".ta-compat-"
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root: chown, other users, mounts")
@@ -132,7 +129,7 @@ def pairing(request: pytest.FixtureRequest) -> Pairing:
     script = os.fspath(SAVE_ONE)
     if request.param == "soundfile":
         legacy = Saver((sys.executable, script, "--api", "soundfile"))
-        return Pairing(legacy, Saver((sys.executable, script, "--api", "safe-save")))
+        return Pairing(legacy, Saver((sys.executable, script, "--api", "write-path")))
     legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
     modern_python = os.fspath(request.getfixturevalue("modern_python"))
     return Pairing(
@@ -162,10 +159,7 @@ def cleanup() -> Iterator[contextlib.ExitStack]:
 def compare(
     pairing: Pairing, world: Path, cleanup: contextlib.ExitStack, arrange: Arrange, **save: Any
 ) -> List[Outcome]:
-    """Arrange a fresh folder for each side, save into it, and describe what happened.
-
-    ta-compat's side must never name or leave a temporary file.
-    """
+    """Arrange a fresh folder for each side, save into it, and describe what happened."""
     outcomes = []
     for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
         root = folder(world / side)
@@ -175,21 +169,13 @@ def compare(
         if "error" in report:
             report["error"]["message"] = report["error"]["message"].replace(os.fspath(root), "<root>")
         outcomes.append(Outcome(report, describe(before, snapshot(root)), before))
-    ours = outcomes[1]
-    assert TEMPORARY_MARK not in json.dumps(ours.report), f"an error names a temporary file: {ours.report}"
-    assert not [name for name in ours.files if TEMPORARY_MARK in name], f"left behind: {ours.files}"
     return outcomes
 
 
-def assert_as_legacy(legacy: Outcome, ours: Outcome, replaced: Sequence[str] = ()) -> None:
-    """Same report and same files, except that the ``replaced`` files are new inodes in ta-compat
-    (the atomic rename) where legacy rewrote the old one."""
+def assert_as_legacy(legacy: Outcome, ours: Outcome) -> None:
+    """Same report and the same files: names, content, mode, owner, group, links, inode kept or not."""
     assert ours.report == legacy.report
-    legacy_files, ours_files = json.loads(json.dumps(legacy.files)), json.loads(json.dumps(ours.files))
-    for name in replaced:
-        assert (legacy_files[name]["inode"], ours_files[name]["inode"]) == ("kept", "new"), name
-        legacy_files[name]["inode"] = ours_files[name]["inode"] = "replaced atomically"
-    assert ours_files == legacy_files
+    assert ours.files == legacy.files
 
 
 def snapshot(root: Path) -> Snapshot:
@@ -262,15 +248,16 @@ def test_a_new_file_gets_legacys_mode(pairing: Pairing, world: Path, cleanup: An
 
 
 @posix_only
-def test_a_file_of_ours_is_replaced_with_its_mode(pairing: Pairing, world: Path, cleanup: Any) -> None:
+def test_a_file_of_ours_is_rewritten_in_place_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
     legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", mode=0o600))
-    assert ours.files["take.wav"]["mode"] == "0o600"
-    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+    assert ours.files["take.wav"]["mode"] == "0o600" and ours.files["take.wav"]["inode"] == "kept"
+    assert ours.rewritten("take.wav")
+    assert_as_legacy(legacy, ours)
 
 
 @needs_root
 def test_a_read_only_file_is_refused_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
-    """Legacy opened the file for writing, which the kernel refuses (a rename would not be)."""
+    """Legacy opened the file for writing, which the kernel refuses."""
 
     def arrange(root: Path, _: Any) -> Path:
         return recording(folder(root / "mine", NOBODY) / "take.wav", NOBODY, 0o444)
@@ -284,15 +271,13 @@ def test_a_read_only_file_is_refused_as_legacy(pairing: Pairing, world: Path, cl
 def test_root_overrides_a_read_only_mode_as_legacy(pairing: Pairing, world: Path, cleanup: Any) -> None:
     legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", mode=0o444))
     assert "error" not in ours.report and ours.files["take.wav"]["mode"] == "0o444"
-    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+    assert_as_legacy(legacy, ours)
 
 
 @needs_root
 def test_another_users_file_in_a_folder_we_may_write_is_refused_as_legacy(
     pairing: Pairing, world: Path, cleanup: Any
 ) -> None:
-    """A rename would replace it, and the new file would be ours."""
-
     def arrange(root: Path, _: Any) -> Path:
         return recording(folder(root / "common", mode=0o777) / "take.wav", (OTHER_UID, OTHER_GID), 0o644)
 
@@ -306,8 +291,6 @@ def test_another_users_file_in_a_folder_we_may_write_is_refused_as_legacy(
 def test_root_writes_another_users_file_in_place_keeping_owner_and_bits(
     pairing: Pairing, world: Path, cleanup: Any, mode: int
 ) -> None:
-    """Never a setuid file of root's where a setuid file of another user was."""
-
     def arrange(root: Path, _: Any) -> Path:
         return recording(root / "tool.wav", (OTHER_UID, OTHER_GID), mode)
 
@@ -319,10 +302,9 @@ def test_root_writes_another_users_file_in_place_keeping_owner_and_bits(
 
 @needs_root
 def test_root_keeps_the_group_of_its_file(pairing: Pairing, world: Path, cleanup: Any) -> None:
-    """The replacement gets the group before the mode, so no other group can read it meanwhile."""
     legacy, ours = compare(pairing, world, cleanup, lambda root, _: recording(root / "take.wav", (0, OTHER_GID), 0o640))
     assert ours.files["take.wav"]["gid"] == OTHER_GID and ours.files["take.wav"]["mode"] == "0o640"
-    assert_as_legacy(legacy, ours, replaced=["take.wav"])
+    assert_as_legacy(legacy, ours)
 
 
 @needs_root
@@ -369,8 +351,8 @@ def test_extended_attributes_are_kept_as_legacy(pairing: Pairing, world: Path, c
 def test_another_users_writable_file_in_a_sticky_folder_is_written_as_legacy(
     pairing: Pairing, world: Path, cleanup: Any
 ) -> None:
-    """A rename is refused there (EPERM); legacy's open is allowed, unless fs.protected_regular
-    refuses it, which then applies to ta-compat alike."""
+    """Legacy's open is allowed there, unless fs.protected_regular refuses it, which then applies
+    to ta-compat alike."""
 
     def arrange(root: Path, _: Any) -> Path:
         return recording(folder(root / "tmp", mode=0o1777) / "shared.wav", (OTHER_UID, OTHER_GID), 0o666)
@@ -383,7 +365,7 @@ def test_another_users_writable_file_in_a_sticky_folder_is_written_as_legacy(
 
 
 @needs_root
-def test_a_folder_we_may_not_write_holding_our_file_is_written_in_place(
+def test_a_folder_we_may_not_write_holding_our_file_is_written_in_place_as_legacy(
     pairing: Pairing, world: Path, cleanup: Any
 ) -> None:
     def arrange(root: Path, _: Any) -> Path:
@@ -411,15 +393,16 @@ def test_a_symlink_loop_fails_as_legacy(pairing: Pairing, world: Path, cleanup: 
 
 
 @posix_only
-def test_a_symlink_keeps_pointing_at_its_replaced_target(pairing: Pairing, world: Path, cleanup: Any) -> None:
+def test_a_symlink_keeps_pointing_at_its_rewritten_target(pairing: Pairing, world: Path, cleanup: Any) -> None:
     def arrange(root: Path, _: Any) -> Path:
         recording(folder(root / "data") / "take.wav", mode=0o640)
         (root / "take.wav").symlink_to("data/take.wav")
         return root / "take.wav"
 
     legacy, ours = compare(pairing, world, cleanup, arrange)
-    assert ours.files["take.wav"]["link"] == "data/take.wav"
-    assert_as_legacy(legacy, ours, replaced=["data/take.wav"])
+    assert ours.files["take.wav"]["link"] == "data/take.wav" and ours.rewritten("data/take.wav")
+    assert ours.files["data/take.wav"]["inode"] == "kept"
+    assert_as_legacy(legacy, ours)
 
 
 @posix_only
@@ -453,7 +436,7 @@ def test_a_symlink_planted_in_a_sticky_folder_is_followed_only_as_the_kernel_all
         assert_as_legacy(legacy, ours)
     else:  # the kernel lets root follow it: both write the victim
         assert "error" not in ours.report
-        assert_as_legacy(legacy, ours, replaced=["etc/passwd.wav"])
+        assert_as_legacy(legacy, ours)
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +454,7 @@ def mount(cleanup: contextlib.ExitStack, *arguments: str) -> None:
 def test_a_bind_mounted_file_is_written_through_the_mount_as_legacy(
     pairing: Pairing, world: Path, cleanup: Any
 ) -> None:
-    """``docker run -v host.wav:/data/take.wav``: renaming over a mount point fails (EBUSY)."""
+    """``docker run -v host.wav:/data/take.wav``: the file is written through the mount."""
     if shutil.which("unshare") is None:
         pytest.skip("unshare (util-linux) is missing")
 
@@ -506,11 +489,9 @@ def test_a_bind_mounted_file_is_written_through_the_mount_as_legacy(
 def test_a_nearly_full_file_system_fails_only_where_legacy_failed(
     pairing: Pairing, world: Path, cleanup: Any, name: str, new_frames: int
 ) -> None:
-    """A 2 MiB file system holding a 1.2 MiB recording. A new 1.2 MiB recording fits in place but
-    not beside the old one: written in place, as legacy. A 2.8 MiB WAV fits nowhere: the same
-    error as legacy, which had truncated the file first; ta-compat sees that from the size of the
-    samples and leaves the file as it was. A compressed file's size is only known by writing it:
-    it is written in place, failing as legacy did (no worse)."""
+    """A 2 MiB file system holding a 1.2 MiB recording. A new 1.2 MiB recording fits in place and
+    is written there. A 2.8 MiB WAV or FLAC fits nowhere: legacy's error, and the partial file
+    that legacy's in-place write left."""
 
     def arrange(root: Path, stack: contextlib.ExitStack) -> Path:
         small = folder(root / "small")
@@ -519,64 +500,32 @@ def test_a_nearly_full_file_system_fails_only_where_legacy_failed(
 
     legacy, ours = compare(pairing, world, cleanup, arrange, frames=new_frames)
     path = f"small/{name}"
+    assert ours.files[path]["inode"] == "kept" and ours.rewritten(path)
     if new_frames == 300_000:
-        assert "error" not in ours.report and ours.rewritten(path) and ours.files[path]["inode"] == "kept"
-        assert_as_legacy(legacy, ours)
-    elif name.endswith(".wav"):
-        assert ours.report == legacy.report and ours.error is not None and "System error" in ours.error
-        assert ours.untouched(path) and legacy.files[path]["size"] != legacy.before[path]["size"]
+        assert "error" not in ours.report
     else:
         assert ours.error is not None and "System error" in ours.error
-        assert_as_legacy(legacy, ours)
+    assert_as_legacy(legacy, ours)
 
 
-def test_a_sharing_violation_on_windows_writes_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Windows, ``os.replace`` over a file another process holds open fails with WinError 5
-    or 32 where an in-place write may succeed. No Windows here: the error is simulated (the only
-    simulated error in this file), everything else is real."""
-    from ta_compat import safe_save
+def test_write_path_checks_first_then_writes_in_place(tmp_path: Path) -> None:
+    """What ``save`` calls with the samples, in this process: a rate libsndfile rejects fails
+    naming the caller's path, before the file is opened; a good save keeps the inode; a new name
+    is created; nothing else appears in the folder."""
+    from ta_compat.legacy_io import write_path
 
-    path = recording(tmp_path / "take.wav")
-    inode = path.stat().st_ino
-    refused: List[str] = []
-
-    def held_open(source: Any, target: Any, **kwargs: Any) -> None:
-        refused.append(os.fspath(source))
-        winerror = 32 if len(refused) % 2 else 5
-        raise PermissionError(errno.EACCES, "The process cannot access the file", source, winerror, target)
-
-    monkeypatch.setattr(os, "replace", held_open)
-    data = np.full((100, 1), 0.25, dtype=np.float32)
-    safe_save.write(soundfile, path, data, samplerate=RATE, subtype="FLOAT", format=None)
-    monkeypatch.undo()
-    assert refused and TEMPORARY_MARK in refused[0]
-    assert path.stat().st_ino == inode  # written in place
-    assert np.array_equal(soundfile.read(path, dtype="float32", always_2d=True)[0], data)
-    assert os.listdir(tmp_path) == ["take.wav"]
-
-
-@pytest.mark.parametrize("pinned, by_name", [(False, False), (True, True), (False, True)])
-def test_the_windows_code_paths_keep_the_guarantees(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pinned: bool, by_name: bool
-) -> None:
-    """Where there are no ``*at`` calls (folders by path) and libsndfile opens the temporary file
-    by its name (Windows), a save still replaces, creates and fails as everywhere else."""
-    from ta_compat import safe_save
-
-    monkeypatch.setattr(safe_save, "_PINNED", pinned and safe_save._PINNED)
-    monkeypatch.setattr(safe_save, "_WINDOWS", by_name)
     data = np.full((100, 2), -0.5, dtype=np.float32)
 
     def save(path: Path, rate: int = RATE) -> None:
-        safe_save.write(soundfile, path, data, samplerate=rate, subtype="FLOAT", format=None)
+        write_path(soundfile, path, data, samplerate=rate, subtype="FLOAT", format=None)
 
     path = recording(tmp_path / "take.wav")
     inode, before = path.stat().st_ino, path.read_bytes()
     with pytest.raises(soundfile.LibsndfileError, match=f"Error opening {os.fspath(path)!r}"):
         save(path, rate=0)
-    assert path.read_bytes() == before and os.listdir(tmp_path) == ["take.wav"]
+    assert path.read_bytes() == before and path.stat().st_ino == inode
     save(path)
-    assert path.stat().st_ino != inode and os.listdir(tmp_path) == ["take.wav"]
+    assert path.stat().st_ino == inode and os.listdir(tmp_path) == ["take.wav"]
     assert np.array_equal(soundfile.read(path, dtype="float32", always_2d=True)[0], data)
     save(tmp_path / "new.wav")
     assert sorted(os.listdir(tmp_path)) == ["new.wav", "take.wav"]
@@ -620,83 +569,68 @@ def test_another_user_can_read_nothing_during_a_save(pairing: Pairing, world: Pa
 
 
 # --------------------------------------------------------------------------------------------
-# An interrupted save: the old file stays, and nothing left behind looks like audio
+# An interrupted save, and the system calls: legacy's
 # --------------------------------------------------------------------------------------------
 @posix_only
 @pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
-@pytest.mark.parametrize("name_bytes", [8, 250])
-def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
-    pairing: Pairing, tmp_path: Path, sig: str, name_bytes: int
-) -> None:
-    """Legacy truncated the file first, so a kill left a damaged recording. A name of 250 bytes
-    (near NAME_MAX) keeps the guarantee: temporary names take at most 100 bytes of it."""
-    path = recording(tmp_path / ("n" * (name_bytes - 4) + ".wav"))
-    before = path.read_bytes()
-    save = subprocess.Popen(pairing.ta_compat.arguments(path, frames=8_000_000), env=clean_env())
-    try:
-        temporary = wait_for_a_temporary_file(tmp_path, save)
-    finally:
-        save.send_signal(getattr(signal, sig))
-        save.wait(timeout=120)
-    assert save.returncode == -getattr(signal, sig), "the save finished before it could be interrupted"
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == sorted([path.name, temporary])
-    assert len(os.fsencode(temporary)) < 255 and temporary.startswith(".") and temporary.endswith(".tmp")
-    assert list(tmp_path.rglob("*.wav")) == [path]
-    audio_globs = [f"*.{extension.lower()}" for extension in soundfile.available_formats()]
-    assert not [pattern for pattern in audio_globs if fnmatch.fnmatch(temporary, pattern)]
-    assert os.path.splitext(temporary)[1] == ".tmp"
+def test_a_killed_save_leaves_what_legacy_left(pairing: Pairing, tmp_path: Path, sig: str) -> None:
+    """Legacy truncated the file and wrote into it, so a kill leaves a partial recording under
+    the same inode and nothing beside it; so does ta-compat."""
+    for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
+        out = folder(tmp_path / side)
+        path = recording(out / "take.wav")
+        inode = path.stat().st_ino
+        save = subprocess.Popen(saver.arguments(path, frames=8_000_000), env=clean_env())
+        try:
+            wait_until_rewritten(path, save)
+        finally:
+            save.send_signal(getattr(signal, sig))
+            save.wait(timeout=120)
+        assert save.returncode == -getattr(signal, sig), f"{side}: the save finished before it could be interrupted"
+        assert path.stat().st_ino == inode and os.listdir(out) == ["take.wav"], side
+        assert path.stat().st_size < 8_000_000 * 2 * 2, side
 
 
-def wait_for_a_temporary_file(where: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
-    """The name of the temporary file once it holds data (the save is under way)."""
+def wait_until_rewritten(path: Path, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Return once ``path`` holds more than 1 MiB (the recording it replaces is 64 kB): the save is under way."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
-        for entry in os.scandir(where):
-            if TEMPORARY_MARK in entry.name and entry.stat().st_size > 1 << 20:
-                return entry.name
+        if path.stat().st_size > 1 << 20:
+            return
         time.sleep(0.001)
-    raise AssertionError("no temporary file appeared while the save ran")
+    raise AssertionError("the file did not grow while the save ran")
 
 
-# --------------------------------------------------------------------------------------------
-# Durability: the data reaches the disk before the rename makes it visible
-# --------------------------------------------------------------------------------------------
 @posix_only
-@pytest.mark.parametrize("existing", [True, False], ids=["replace", "create"])
-def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
-    """Traced with strace: after the last write into the temporary file (libsndfile rewrites the
-    header when it closes, after python-soundfile's own fsync) comes an fsync/fdatasync of it that
-    succeeds, and only then the rename or link that gives it the destination's name."""
+@pytest.mark.parametrize("existing", [True, False], ids=["over-a-file", "new-name"])
+def test_the_destination_gets_legacys_system_calls(pairing: Pairing, tmp_path: Path, existing: bool) -> None:
+    """Traced with strace: every call that names the destination's folder (opens, renames, links,
+    unlinks, truncations) is legacy's: one ``open(O_WRONLY | O_CREAT | O_TRUNC)`` of the path."""
     strace = shutil.which("strace")
     if (
         strace is None
         or subprocess.run([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"], capture_output=True).returncode
     ):
         pytest.skip("strace is missing or not allowed to trace here")
-    out = folder(tmp_path / "out")
-    path = recording(out / "take.wav") if existing else out / "take.wav"
-    log = tmp_path / "strace.log"
-    calls = "openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat"
-    command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
-    arguments = pairing.ta_compat.arguments(path, frames=FRAMES)
-    result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
-    assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
-    temporary, synced, named = None, False, None
-    for name, arguments_text, returned in strace_calls(log.read_text()):
-        first = arguments_text.split(",")[0].strip()
-        if name == "openat" and TEMPORARY_MARK in arguments_text and "O_CREAT" in arguments_text:
-            temporary, synced = returned, False  # the temporary file's descriptor
-        elif temporary is not None and first == temporary and name in ("write", "pwrite64"):
-            synced = False
-        elif temporary is not None and first == temporary and name in ("fsync", "fdatasync"):
-            synced = returned == "0"
-        elif temporary is not None and name.startswith(("rename", "link")) and TEMPORARY_MARK in arguments_text:
-            named = synced
-            break
-    assert temporary is not None and named is not None, log.read_text()
-    assert named, f"renamed or linked with unsynced writes:\n{log.read_text()}"
-    assert os.listdir(out) == ["take.wav"]
+    calls = "open,openat,creat,rename,renameat,renameat2,link,linkat,unlink,unlinkat,truncate,mkdir,symlink"
+    traced = {}
+    for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
+        out = folder(tmp_path / side / "out")
+        path = recording(out / "take.wav") if existing else out / "take.wav"
+        log = tmp_path / side / "strace.log"
+        command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
+        result = subprocess.run(
+            [*command, *saver.arguments(path, frames=FRAMES)], capture_output=True, text=True, env=clean_env()
+        )
+        assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
+        traced[side] = [
+            (name, arguments.replace(os.fspath(out), "<out>"))
+            for name, arguments, _ in strace_calls(log.read_text())
+            if os.fspath(out) in arguments
+        ]
+        assert os.listdir(out) == ["take.wav"], side
+    assert traced["ta-compat"] == traced["legacy"]
+    assert [name for name, _ in traced["legacy"]] == ["openat"] and "O_TRUNC" in traced["legacy"][0][1]
 
 
 def strace_calls(log: str) -> Iterator[Tuple[str, str, str]]:
@@ -721,8 +655,8 @@ def strace_calls(log: str) -> Iterator[Tuple[str, str, str]]:
 # --------------------------------------------------------------------------------------------
 @posix_only
 def test_a_failing_save_in_place_fails_before_truncating(pairing: Pairing, world: Path, cleanup: Any) -> None:
-    """A hard-linked file is written in place; libsndfile's objection to a sample rate of 0 now
-    comes before the truncation (legacy left a 44-byte header): the deliberate difference."""
+    """libsndfile's objection to a sample rate of 0 comes before the truncation (legacy left a
+    44-byte header): the deliberate difference. The file is hard-linked: both names keep it."""
 
     def arrange(root: Path, _: Any) -> Path:
         os.link(recording(root / "take.wav"), root / "backup.wav")

@@ -119,8 +119,8 @@ FAMILIES: Tuple[Family, ...] = (
     _torchaudio(
         "save",
         "torchaudio.save",
-        "soundfile encoding with the legacy subtype table; the kernel's permissions and links as legacy, "
-        "atomic where a new file changes nothing else (replaces the torchcodec route)",
+        "soundfile encoding with the legacy subtype table, written in place as legacy wrote it "
+        "(replaces the torchcodec route)",
     ),
     _torchaudio(
         "backend-module",

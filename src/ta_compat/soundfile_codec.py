@@ -35,7 +35,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional, Tuple, Union
 
-from . import safe_save
+from .legacy_io import refuse_samples_lame_aborts_on, write_path
 
 if TYPE_CHECKING:
     import torch
@@ -200,9 +200,10 @@ def save_with_torchcodec(
     ``.mp3``, ``.ogg`` (Vorbis), ``.opus``; float samples are clipped and rounded to integers as
     FFmpeg converts them. ``format``, ``encoding``, ``bits_per_sample``, ``buffer_size`` and
     ``backend`` are ignored with torchaudio's warnings; ``compression`` (a bit rate for FFmpeg)
-    has no soundfile equivalent and is ignored with a warning. The file is written to a
-    temporary name and renamed, so a failure never leaves half a file. Errors are
-    ``RuntimeError`` (``ValueError`` for a bad tensor or rate), as torchaudio raises them.
+    has no soundfile equivalent and is ignored with a warning. The file is written in place, as
+    FFmpeg's encoder writes it. Errors are ``RuntimeError`` (``ValueError`` for a bad tensor or
+    rate, and for NaN or infinite samples in an MP3, on which LAME would abort the process), as
+    torchaudio raises them.
     """
     import numpy as np
     import torch
@@ -252,8 +253,9 @@ def save_with_torchcodec(
         # float64, where the int32 bounds are exact (float32 rounds 2**31 - 1 up, and it would wrap).
         info = np.iinfo(np.int16 if scale == 15 else np.int32)
         data = np.clip(np.rint(data.astype(np.float64) * 2.0**scale), info.min, info.max).astype(info.dtype)
+    refuse_samples_lame_aborts_on(data, subtype)
     try:
-        safe_save.write(_soundfile(), uri, data, samplerate=sample_rate, subtype=subtype, format=container)
+        write_path(_soundfile(), uri, data, samplerate=sample_rate, subtype=subtype, format=container)
     except Exception as exc:
         raise RuntimeError(f"Failed to save audio to {uri}: {exc}") from exc
 

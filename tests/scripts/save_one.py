@@ -9,8 +9,8 @@ Usage: ``python save_one.py --api API PATH [--frames N] [--channels C] [--rate R
   its own soundfile backend (the legacy reference), on torchaudio >= 2.9 ta-compat's.
 - ``soundfile``: ``soundfile.write(PATH, ...)``, which is all torchaudio 2.8's soundfile backend
   did with a path (the reference where torch is not installed).
-- ``safe-save``: ``ta_compat.safe_save.write``, what ta-compat's ``save`` calls once the tensor is
-  a numpy array (no torch needed).
+- ``write-path``: ``ta_compat.legacy_io.write_path``, what ta-compat's ``save`` calls once the
+  tensor is a numpy array (no torch needed).
 
 With ``--as-user`` the program first saves the same waveform once into a private scratch folder
 (so every library is imported and warmed up while it is still root), then drops to that user and
@@ -34,7 +34,7 @@ import numpy as np
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("path")
-    parser.add_argument("--api", choices=("torchaudio", "soundfile", "safe-save"), required=True)
+    parser.add_argument("--api", choices=("torchaudio", "soundfile", "write-path"), required=True)
     parser.add_argument("--frames", type=int, default=16000)
     parser.add_argument("--channels", type=int, default=2)
     parser.add_argument("--rate", type=int, default=16000)
@@ -80,9 +80,9 @@ def saver(api: str, data: Any, rate: int) -> Callable[[str], None]:
 
     if api == "soundfile":
         return lambda path: soundfile.write(path, data, rate, subtype="PCM_16")
-    from ta_compat import safe_save
+    from ta_compat.legacy_io import write_path
 
-    return lambda path: safe_save.write(soundfile, path, data, samplerate=rate, subtype="PCM_16", format=None)
+    return lambda path: write_path(soundfile, path, data, samplerate=rate, subtype="PCM_16", format=None)
 
 
 if __name__ == "__main__":

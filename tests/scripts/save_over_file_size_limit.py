@@ -1,5 +1,6 @@
 """``torchaudio.save`` under a 64 kB file-size limit: the write fails after part of the data went
-out, as on a full disk. Prints ``failed: <error>`` or ``no failure``.
+out, as on a full disk. Prints ``failed: <error>`` or ``no failure``. Through the soundfile
+backend: legacy torchaudio prefers FFmpeg's where its libraries are installed.
 
 Usage: ``python save_over_file_size_limit.py PATH``
 """
@@ -16,7 +17,7 @@ import torchaudio
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
 try:
-    torchaudio.save(sys.argv[1], torch.rand(2, 160000) - 0.5, 16000)
+    torchaudio.save(sys.argv[1], torch.rand(2, 160000) - 0.5, 16000, backend="soundfile")
 except BaseException as exc:
     print("failed:", type(exc).__name__, exc)
 else:
