@@ -32,6 +32,7 @@ TARGETS = frozenset(
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
+        "pyannote.audio.pipelines.utils.getter",
     }
 )
 

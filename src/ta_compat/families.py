@@ -140,12 +140,17 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         "hub",
-        ("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
+        (
+            "pyannote.audio.core.model",
+            "pyannote.audio.core.pipeline",
+            "pyannote.audio.core.inference",
+            "pyannote.audio.pipelines.utils.getter",
+        ),
         "ta_compat.shims.hub:apply",
         "ta_compat.probes:hub",
         ("pyannote.audio", "huggingface_hub"),
         "pyannote.audio",
-        "use_auth_token= in pyannote's Model/Pipeline.from_pretrained",
+        "use_auth_token= in pyannote's Model/Pipeline.from_pretrained, pipeline constructors, Inference, get_model",
         "passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x rejects it",
     ),
     Family(

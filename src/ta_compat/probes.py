@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 from importlib.util import find_spec
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .families import by_name
 
@@ -23,6 +23,15 @@ __all__ = ["ProbeFailure", "main", "run"]
 
 class ProbeFailure(Exception):
     """A probe saw upstream behaviour that differs from legacy torchaudio/pyannote."""
+
+
+def _version_at_least(version: str, minimum: Tuple[int, ...]) -> bool:
+    """Whether a version string (``"2.8.0+cu128"``) is at least ``minimum``, by its leading numbers."""
+    numbers = []
+    for part in version.split("+")[0].split(".")[: len(minimum)]:
+        digits = "".join(char for char in part if char.isdigit()) if part[:1].isdigit() else ""
+        numbers.append(int(digits) if digits else 0)
+    return tuple(numbers) >= minimum
 
 
 def _wav(folder: str, seconds: float = 60.0) -> str:
@@ -243,7 +252,9 @@ def torchcodec_fallback(folder: str) -> None:
             _expect(Audio().get_duration(path) == 2.0, "get_duration(2 s WAV) is not 2.0")
         import torchaudio
 
-        if hasattr(torchaudio, "load_with_torchcodec"):
+        # torchaudio <= 2.8's *_with_torchcodec are an opt-in preview legacy code never calls;
+        # from 2.9 on, they are the route torchaudio's own load/save take.
+        if hasattr(torchaudio, "load_with_torchcodec") and _version_at_least(torchaudio.__version__, (2, 9)):
             waveform, rate = torchaudio.load_with_torchcodec(path)
             torchaudio.save_with_torchcodec(os.path.join(folder, "saved.wav"), waveform, rate)
     except Exception as exc:

@@ -12,7 +12,8 @@ pyannote.audio 4.0's ``pyannote/audio/core/io.py`` imports torchcodec in a ``try
 ``TORCHCODEC_AVAILABLE = False``; each read then raises "torchcodec is not available". The
 preparation, run just before that module's code, settles whether torchcodec decodes and, where it
 does not, keeps that warning from the user; the shim, right after, gives the module soundfile's
-``AudioDecoder`` (and the metadata and samples classes) and one log line saying so. No module
+``AudioDecoder`` (and the metadata and samples classes) and, with ``TA_COMPAT_DEBUG=1``, one log
+line saying why an installed torchcodec is bypassed. No module
 named ``torchcodec`` is ever created: other importers see torchcodec exactly as it is.
 
 On ``torchaudio`` (imported before pyannote's io module, and by code without pyannote), whether
@@ -32,7 +33,7 @@ import sys
 import warnings
 from typing import Any, Dict, List, Optional, cast
 
-from .. import soundfile_codec
+from .. import settings, soundfile_codec
 from ..marker import is_ours, mark
 
 PYANNOTE_IO = "pyannote.audio.core.io"
@@ -107,7 +108,7 @@ def apply(module: Any) -> List[str]:
     module.AudioStreamMetadata = soundfile_codec.AudioStreamMetadata
     module.AudioSamples = soundfile_codec.AudioSamples
     module.TORCHCODEC_AVAILABLE = True
-    if not failure.startswith("ModuleNotFoundError"):  # a torchcodec is installed: say why it is bypassed
+    if settings.debug() and not failure.startswith("ModuleNotFoundError"):  # an installed torchcodec bypassed
         log.warning("torchcodec cannot decode here (%s); ta-compat reads pyannote's audio with soundfile", failure)
     names = ("AudioDecoder", "AudioStreamMetadata", "AudioSamples", "TORCHCODEC_AVAILABLE")
     return [f"{module.__name__}.{name}" for name in names] + patched
