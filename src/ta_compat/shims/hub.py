@@ -166,10 +166,10 @@ def _accept_in_pipeline_constructors(module: Any) -> List[str]:
     ``Inference`` and loses. Each subclass of ``Pipeline`` defined from now on gets a constructor
     that passes it on as ``token``."""
     pipeline = module.__dict__.get("Pipeline") if module.__name__.endswith(".pipeline") else None
-    if pipeline is None or is_ours(pipeline.__dict__.get("__init_subclass__")):
+    if pipeline is None or is_ours(getattr(pipeline.__dict__.get("__init_subclass__"), "__func__", None)):
         return []
 
-    def __init_subclass__(cls: Any, **kwargs: Any) -> None:
+    def __init_subclass__(cls: Any, /, **kwargs: Any) -> None:
         super(pipeline, cls).__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None and not is_ours(init) and _takes_token_only(init):
