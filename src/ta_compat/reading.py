@@ -240,8 +240,9 @@ class SoundfileReader:
         }
 
     def _seeks_to_the_sample(self) -> bool:
-        """Whether FFmpeg's demuxer seeks this stream to the sample (uncompressed PCM outside FLAC)."""
-        return self.container != "FLAC" and self.subtype in _PCM_BITS
+        """Whether FFmpeg's demuxer seeks this stream to the sample: linear PCM (not mu-law, A-law)
+        outside FLAC and VOC (measured at 44.1 kHz on FFmpeg 8)."""
+        return self.container not in ("FLAC", "VOC") and (self.subtype in _PCM_CODECS or self.subtype == "PCM_U8")
 
 
 class PyAVReader:

@@ -6,7 +6,7 @@ as strings). For each file: the metadata fields, each range's samples, ``pts_sec
 ``duration_seconds`` and ``sample_rate``, the samples at 8 kHz mono (``sample_rate=``,
 ``num_channels=``) and the file's bytes as a uint8 tensor; then ``save_with_torchcodec`` into a
 file object. Each result is ``("ok", value)`` with tensors as numpy arrays, or ``("error", class,
-message)`` (torchcodec's C++ messages without the source location). Never imports ta_compat itself.
+message)`` (torchcodec's C++ messages without their source location). Never imports ta_compat itself.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import dataclasses
 import io
 import json
 import pickle
+import re
 import sys
 import warnings
 from functools import partial
@@ -35,7 +36,7 @@ def attempt(call: Callable[[], Any]) -> Tuple[Any, ...]:
     try:
         return ("ok", call())
     except Exception as exc:
-        return ("error", type(exc).__name__, str(exc).split(", ")[-1] if "cpp:" in str(exc) else str(exc))
+        return ("error", type(exc).__name__, re.sub(r"\w+, /\S+\.cpp:\d+, ", "", str(exc)))
 
 
 def samples(decoder: Any, start: Optional[float], stop: Optional[float]) -> Dict[str, Any]:

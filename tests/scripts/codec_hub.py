@@ -63,6 +63,7 @@ def vad_constructor() -> str:
 
 
 def diarization_constructor() -> str:
+    """Loads the segmentation model first, then fails on ``plda=None`` (no PLDA on this Hub)."""
     from pyannote.audio.pipelines import SpeakerDiarization
 
     pipeline = SpeakerDiarization(
