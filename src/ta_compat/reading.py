@@ -266,6 +266,8 @@ class PyAVReader:
         num_channels: Optional[int] = None,
     ) -> None:
         """Open ``source`` and read the header of its audio stream (the first, or ``stream_index``)."""
+        if num_channels is not None and num_channels <= 0:
+            raise RuntimeError(f"num_channels must be > 0. Got: {num_channels}")
         self._av = av
         self._container = av.open(source)
         audio = self._container.streams.audio
@@ -285,16 +287,10 @@ class PyAVReader:
         context = self._stream.codec_context
         self.source_rate = int(context.sample_rate)
         self.source_channels = int(context.layout.nb_channels)
-        if num_channels is not None and num_channels <= 0:
-            raise RuntimeError(f"num_channels must be > 0. Got: {num_channels}")
         self.sample_rate = sample_rate or self.source_rate
         self.channels = num_channels or self.source_channels
         self._layout = context.layout if self.channels == self.source_channels else _layout_name(self.channels)
         self._fresh = True  # nothing decoded yet: a range from the start needs no seek
-
-    def close(self) -> None:
-        """Close the container (a file object passed in stays the caller's)."""
-        self._container.close()
 
     def header(self) -> Dict[str, Any]:
         """torchcodec's metadata fields: FFmpeg's own, read the way torchcodec reads them."""
