@@ -251,8 +251,9 @@ class PyAVReader:
     A range is decoded from a seek point ``PREROLL`` seconds before its start (so decoders that
     need earlier packets, AAC's overlap and Opus's 80 ms pre-roll, are settled), frames that end
     before the start are dropped, and the samples are cut by the first kept frame's timestamp, as
-    torchcodec 0.17 cuts them. ``sample_rate``/``num_channels`` convert as torchcodec's do
-    (libswresample); a stream without a header duration is read to its end.
+    torchcodec 0.17 cuts them; a range that starts at or after the end the header gives has no
+    frame, as in torchcodec. ``sample_rate``/``num_channels`` convert as torchcodec's do
+    (libswresample, from the stream's start); a stream without a header duration is read to its end.
     """
 
     PREROLL = 0.5
@@ -291,6 +292,10 @@ class PyAVReader:
         self.channels = num_channels or self.source_channels
         self._layout = context.layout if self.channels == self.source_channels else _layout_name(self.channels)
         self._fresh = True  # nothing decoded yet: a range from the start needs no seek
+        time_base, stream = self._stream.time_base, self._stream
+        begin = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
+        #: Where the header says the stream ends (inf where it does not say).
+        self._end = begin + float(stream.duration * time_base) if stream.duration is not None else math.inf
 
     def header(self) -> Dict[str, Any]:
         """torchcodec's metadata fields: FFmpeg's own, read the way torchcodec reads them."""
@@ -318,27 +323,34 @@ class PyAVReader:
 
         if stop_seconds is not None and start_seconds == stop_seconds:
             return np.empty((self.channels, 0), dtype=np.float32), max(start_seconds, 0.0)
+        # Converted samples are cut from one conversion from the stream's start, as torchcodec's
+        # are (libswresample's output grid is anchored where its input begins).
+        converting = (self.sample_rate, self.channels) != (self.source_rate, self.source_channels)
+        if start_seconds >= self._end and not converting:  # torchcodec finds no frame from the header's end on
+            raise no_frames_error(start_seconds, stop_seconds)
         stop = stop_seconds if stop_seconds is None or stop_seconds <= sys.float_info.max else -math.inf
         start = -math.inf if math.isnan(start_seconds) else start_seconds
-        self._seek(start - self.PREROLL)
+        self._seek(-math.inf if converting else start - self.PREROLL)
         resampler = self._av.AudioResampler(format="fltp", layout=self._layout, rate=self.sample_rate)
         chunks: List[Any] = []
         first_pts: Optional[float] = None
+        found = False  # a frame of the range
         for frame in self._frames():
             if frame is not None:
-                begins = float(frame.pts * frame.time_base)
+                begins = float(frame.pts * self._stream.time_base)
                 ends = begins + frame.samples / frame.sample_rate
-                if not (start < ends and (stop is None or stop > begins)):
-                    if stop is not None and begins >= stop:
-                        break
-                    continue
+                if stop is not None and begins >= stop:
+                    break
+                found = found or start < ends
+                if not (found or converting):
+                    continue  # before the range
                 if first_pts is None:
                     first_pts = begins
             chunks.extend(converted.to_ndarray() for converted in resampler.resample(frame))
             if frame is not None and stop is not None and begins <= stop <= ends:
                 chunks.extend(converted.to_ndarray() for converted in resampler.resample(None))
                 break
-        if first_pts is None:
+        if not found or first_pts is None:
             raise no_frames_error(start_seconds, stop_seconds)
         data = np.concatenate(chunks, axis=1) if chunks else np.empty((self.channels, 0), dtype=np.float32)
         rate = self.sample_rate
