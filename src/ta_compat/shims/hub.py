@@ -168,6 +168,8 @@ def _accept_in_pipeline_constructors(module: Any) -> List[str]:
     pipeline = module.__dict__.get("Pipeline") if module.__name__.endswith(".pipeline") else None
     if pipeline is None or is_ours(getattr(pipeline.__dict__.get("__init_subclass__"), "__func__", None)):
         return []
+    if not _takes_token_only(getattr(pipeline.__dict__.get("from_pretrained"), "__func__", None)):
+        return []  # pyannote 3.x: its pipelines take use_auth_token themselves
 
     def __init_subclass__(cls: Any, /, **kwargs: Any) -> None:
         super(pipeline, cls).__init_subclass__(**kwargs)
