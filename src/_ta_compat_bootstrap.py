@@ -25,6 +25,7 @@ TARGETS = frozenset(
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
+        "pyannote.audio.pipelines.utils.getter",
     }
 )
 

@@ -76,6 +76,7 @@ def test_doctor_on_legacy_stack(legacy_python: Path) -> None:
     for family in IO_FAMILIES:
         assert verdicts[family]["verdict"] == "not needed", verdicts[family]
     assert verdicts["checkpoints"]["verdict"] == "needed"
-    # torchaudio 2.8 added load_with_torchcodec / save_with_torchcodec; torchcodec is not installed.
+    # torchaudio 2.8's load_with_torchcodec / save_with_torchcodec are an opt-in preview legacy code
+    # never calls, and no pyannote.audio 4 reads through torchcodec here: nothing to fall back for.
     fallback = verdicts["torchcodec-fallback"]
-    assert fallback["verdict"] == "needed" and fallback["working"], fallback
+    assert fallback["verdict"] == "not needed" and fallback["working"], fallback

@@ -24,6 +24,13 @@ from conftest import SCRIPTS, Stack
 TOKEN = "hf_ta_compat_pyannote4_token"
 MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
 EMBEDDING_ID, PIPELINE_ID = "ta-compat-org/embedding-4", "ta-compat-org/vad-4"
+#: One segmentation model per other 3.x call that takes ``use_auth_token=``, so its requests tell it apart.
+CALL_MODEL_IDS = {
+    "get_model": "ta-compat-org/segmentation-get-model",
+    "inference": "ta-compat-org/segmentation-inference",
+    "vad constructor": "ta-compat-org/segmentation-vad",
+    "diarization constructor": "ta-compat-org/segmentation-diarization",
+}
 
 PIPELINE_CONFIG = f"""
 pipeline:
@@ -57,6 +64,7 @@ def hub_files(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFact
     return {
         MODEL_ID: {"pytorch_model.bin": folder / "segmentation.ckpt"},
         OTHER_MODEL_ID: {"pytorch_model.bin": folder / "segmentation.ckpt"},
+        **{repo: {"pytorch_model.bin": folder / "segmentation.ckpt"} for repo in CALL_MODEL_IDS.values()},
         EMBEDDING_ID: {"pytorch_model.bin": folder / "embedding.bin"},
         PIPELINE_ID: {"config.yaml": folder / "config.yaml"},
         "wav": {"speech.wav": folder / "speech.wav"},
@@ -87,6 +95,7 @@ def run(stack: Stack, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Pat
         EMBEDDING_ID,
         PIPELINE_ID,
         str(files["wav"]["speech.wav"]),
+        *CALL_MODEL_IDS.values(),
         HF_ENDPOINT=endpoint,
         HF_HOME=os.fspath(tmp / "hf-home"),  # no stored token, an empty cache
         HF_HUB_DISABLE_TELEMETRY="1",
@@ -127,6 +136,31 @@ def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
     assert name == "VoiceActivityDetection" and uri == "speech"
     assert shape[0] >= 589 and shape[1] == 1  # the whole 10 s (589 frames a 10 s chunk), max over speakers
     assert (tmp_path / "hf-home" / "hub" / ("models--" + MODEL_ID.replace("/", "--")) / "snapshots" / COMMIT).is_dir()
+
+
+def test_use_auth_token_is_passed_on_as_token_by_every_call_pyannote_3_took_it_in(
+    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+) -> None:
+    """get_model, Inference("org/model", ...) and the pipeline constructors, as pyannote 3.x took them."""
+    endpoint, requests = hub
+    data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path)
+    assert data["get_model"] == data["vad constructor"] == ["ok", "PyanNet"]
+    # SpeakerDiarization loads its segmentation (with the token), then fails on plda=None: no PLDA here.
+    assert "PLDA" in data["diarization constructor"][2] and "use_auth_token" not in data["diarization constructor"][2]
+    assert data["inference"][0] == "ok" and len(data["inference"][1]) == 3  # (chunks, frames, classes)
+    for call, repo in CALL_MODEL_IDS.items():
+        assert set(authorizations(requests, repo, "pytorch_model.bin")) == {f"Bearer {TOKEN}"}, call
+
+
+def test_without_the_hub_family_pyannote_4_rejects_the_other_calls_or_drops_their_token(
+    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+) -> None:
+    endpoint, requests = hub
+    data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path, TA_COMPAT_DISABLE="hub")
+    for call in ("get_model", "inference", "diarization constructor"):
+        assert data[call][:2] == ["error", "TypeError"] and "use_auth_token" in data[call][2], (call, data[call])
+    # VoiceActivityDetection hands it to Inference through **inference_kwargs: rejected or lost, never sent.
+    assert set(authorizations(requests, CALL_MODEL_IDS["vad constructor"], "pytorch_model.bin")) <= {""}
 
 
 def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(

@@ -1,4 +1,4 @@
-"""Reading without torch: ``legacy_io._read_blocks`` on real soundfile files, and the legacy
+"""Reading without torch: ``ta_compat.reading.SoundfileReader`` on real soundfile files, and the legacy
 ``info``/backend API, which need soundfile only.
 
 ``load`` itself wraps what it reads in a tensor: the torch test layer covers it (``nox -s tests``).
@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import types
 import warnings
 from pathlib import Path
 from typing import Any, List
@@ -17,6 +18,7 @@ import soundfile
 
 from ta_compat import legacy_io
 from ta_compat.legacy_io import LegacyAPIWarning
+from ta_compat.reading import SoundfileReader
 
 FRAMES = 1000
 
@@ -47,63 +49,52 @@ def samples(wav: Path) -> Any:
     return soundfile.read(wav, dtype="int16", always_2d=True)[0]
 
 
-@pytest.fixture
-def small_blocks(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Blocks of 64 bytes: 16 frames of stereo int16."""
-    monkeypatch.setattr(legacy_io, "_BLOCK_BYTES", 64)
-    return 16
+#: soundfile with the recording ``SoundFile``: the reader opens what it is given.
+RECORDING = types.SimpleNamespace(SoundFile=RecordingSoundFile, LibsndfileError=soundfile.LibsndfileError)
+
+#: More frames than numpy can allocate: the reader then reads in blocks up to where the data ends.
+BEYOND_MEMORY = 1 << 60
 
 
-# --- _read_blocks: what load falls back to when soundfile cannot allocate the declared length -----
+def block_reader(path: Path, block_frames: int = 16) -> Any:
+    """A reader of ``path`` whose blocks are ``block_frames`` frames of stereo int16."""
+    reader = SoundfileReader(RECORDING, path, exact_vorbis_seek=False)
+    reader.block_bytes = block_frames * 4
+    return reader
 
 
-def test_read_blocks_reads_a_crop_in_blocks(wav: Path, samples: Any, small_blocks: int) -> None:
-    with RecordingSoundFile(wav) as file_:
-        file_.seek(10)
-        data = legacy_io._read_blocks(file_, 100, "int16")
-        assert file_.tell() == 110  # not a frame more than asked for
-        assert file_.requests == [small_blocks] * 6 + [4]
-    assert data.dtype == np.int16 and data.shape == (100, 2)
-    assert np.array_equal(data, samples[10:110])
+# --- SoundfileReader: blocks where the header claims more than memory holds -----------------------
 
 
-def test_read_blocks_stops_at_the_end_of_the_data(wav: Path, samples: Any, small_blocks: int) -> None:
-    with RecordingSoundFile(wav) as file_:
-        file_.seek(FRAMES - 40)
-        data = legacy_io._read_blocks(file_, 100, "int16")
-        assert file_.requests == [16, 16, 16]  # the third came back short: no fourth
+def test_a_long_read_is_clipped_to_the_header_length_first(wav: Path, samples: Any) -> None:
+    reader = block_reader(wav)
+    data = reader.read(FRAMES - 40, BEYOND_MEMORY, "int16")
+    assert reader._file.requests == [40]  # what the header says remains: one read, no blocks
     assert np.array_equal(data, samples[-40:])
 
 
-def test_read_blocks_of_a_whole_number_of_blocks_reads_no_more(wav: Path, samples: Any, small_blocks: int) -> None:
-    with RecordingSoundFile(wav) as file_:
-        data = legacy_io._read_blocks(file_, 64, "int16")
-        assert file_.requests == [16, 16, 16, 16]
-    assert np.array_equal(data, samples[:64])
-
-
-def test_read_blocks_at_the_end_gives_an_empty_array_of_the_right_shape(wav: Path) -> None:
-    with soundfile.SoundFile(wav) as file_:
-        file_.seek(FRAMES)
-        data = legacy_io._read_blocks(file_, 100, "float32")
-    assert data.shape == (0, 2) and data.dtype == np.float32
-
-
-def test_read_blocks_of_a_length_beyond_memory_reads_what_the_file_holds(wav: Path) -> None:
-    # a corrupt header (or a huge num_frames on a stream) declares more than memory can hold
-    with soundfile.SoundFile(wav) as file_:
-        data = legacy_io._read_blocks(file_, 1 << 60, "float64")
+def test_a_read_beyond_memory_reads_what_the_file_holds(wav: Path) -> None:
+    data = block_reader(wav, 1 << 10).read(0, BEYOND_MEMORY, "float64")
     assert data.shape == (FRAMES, 2)
     assert np.allclose(data, soundfile.read(wav, always_2d=True)[0])
 
 
-def test_read_blocks_of_a_truncated_file_reads_the_frames_that_remain(wav: Path, samples: Any) -> None:
+def test_a_read_at_the_end_gives_an_empty_array_of_the_right_shape(wav: Path) -> None:
+    data = block_reader(wav).read(FRAMES, 100, "float32")
+    assert data.shape == (0, 2) and data.dtype == np.float32
+
+
+def test_a_read_of_a_truncated_file_gives_the_frames_that_remain(wav: Path, samples: Any) -> None:
     header = 44  # the canonical WAV header soundfile writes
     with open(wav, "r+b") as raw:
         raw.truncate(header + 400 * 4)
-    with soundfile.SoundFile(wav) as file_:
-        data = legacy_io._read_blocks(file_, FRAMES, "int16")
+    data = block_reader(wav).read(0, BEYOND_MEMORY, "int16")
     assert np.array_equal(data, samples[:400])
+
+
+def test_channels_first_reads_are_contiguous_slices(wav: Path, samples: Any) -> None:
+    data = block_reader(wav).read(10, 100, "int16", channels_first=True)
+    assert data.flags.c_contiguous and np.array_equal(data, samples[10:110].T)
 
 
 # --- info and the backend API ----------------------------------------------------------------------

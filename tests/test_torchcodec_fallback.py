@@ -14,6 +14,7 @@ import json
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,11 +127,21 @@ def test_with_the_family_pyannote_and_torchaudio_read_through_soundfile(
         "ta_compat.soundfile_codec.save_with_torchcodec",
     }
     assert data["state"][0] == "applied" and "pyannote.audio.core.io.AudioDecoder" in data["state"][1]
-    # pyannote's warning is kept from the user; an installed torchcodec that cannot decode gets one line.
+    # pyannote's warning is kept from the user; why an installed torchcodec is bypassed is said
+    # only with TA_COMPAT_DEBUG=1 (test_the_bypass_line_needs_debug).
     assert data["warnings"] == []
-    assert torchcodec_lines(stderr) == ([] if condition == "no-torchcodec" else [OUR_LINE])
+    assert torchcodec_lines(stderr) == []
     # No module named torchcodec is made up: it is imported only where it really imports.
     assert data["torchcodec_imported"] is (condition == "broken-ffmpeg")
+
+
+def test_the_bypass_line_needs_debug(pyannote4: Dict[str, Stack], wav: Path, tmp_path: Path) -> None:
+    """With ``TA_COMPAT_DEBUG=1``, one line says why an installed torchcodec is bypassed."""
+    process = pyannote4["broken-ffmpeg"].run(
+        str(SCRIPTS / "codec_conditions.py"), str(wav), str(tmp_path), TA_COMPAT_DEBUG="1"
+    )
+    assert result_of(process)["audio"][0] == "ok"
+    assert [line for line in torchcodec_lines(process.stderr) if line.endswith(OUR_LINE)] == [f"ta-compat: {OUR_LINE}"]
 
 
 @pytest.mark.parametrize("switch", ["family off", "all off"])
@@ -293,8 +304,9 @@ def test_metadata_fields_are_torchcodecs(differential: Dict[str, Any], name: str
         if name.startswith("mp3") and field == "begin_stream_seconds":
             continue  # FFmpeg reports MP3's encoder delay there (see test_mp3_samples_are_indexed_from_the_first)
         assert ours[field] == theirs[field], (field, ours[field], theirs[field])
-    if FORMATS[kind_of(name)][0] == "WAV":
-        assert ours["bit_rate"] == theirs["bit_rate"]  # for PCM it follows from the format
+    if not name.startswith("mp3"):  # FFmpeg measures MP3's bit rate and start from the frames
+        for field in ("bit_rate", "begin_stream_seconds_from_header"):
+            assert ours[field] == theirs[field], (field, ours[field], theirs[field])
 
 
 @pytest.mark.parametrize("channels", ["1ch", "2ch"])
@@ -370,8 +382,9 @@ def test_pyav_decodes_what_libsndfile_cannot_as_torchcodec_does(undecodable: Dic
 def test_without_pyav_one_error_says_what_to_install(undecodable: Dict[str, Any]) -> None:
     ours = undecodable["neither"]["m4a"]
     message = (
-        "libsndfile reads WAV, FLAC, OGG and MP3; for other formats (m4a/AAC, mp4, webm) install PyAV "
-        "(`pip install av`, its wheels bundle FFmpeg) or FFmpeg's shared libraries for torchcodec."
+        "libsndfile reads WAV, FLAC, OGG Vorbis and MP3; for other formats (m4a/AAC, mp4, webm, Opus) and "
+        "for sample_rate=/num_channels= install PyAV (`pip install av`, its wheels bundle FFmpeg) or "
+        "FFmpeg's shared libraries for torchcodec."
     )
     for call in ("load", "load file object", "duration", "crop pad 1.0-1.7", "range 1.0-1.7"):
         assert ours[call][:2] == ("error", "RuntimeError") and ours[call][2].endswith(message), ours[call]
@@ -389,9 +402,14 @@ def test_junk_is_a_runtime_error_everywhere(undecodable: Dict[str, Any], side: s
 
 
 def reader_for(path: Any) -> Any:
-    from ta_compat.soundfile_codec import _SoundfileReader
+    from ta_compat.reading import SoundfileReader
 
-    return _SoundfileReader(path)
+    return SoundfileReader(soundfile, path)
+
+
+def read_range(reader: Any, first: int, last: Any) -> Any:
+    """Samples ``[first, last)`` (``last`` None: to the end) as the decoder reads them."""
+    return reader.read(first, (reader.frames if last is None else last) - first, channels_first=True)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -406,9 +424,7 @@ def test_reader_ranges_are_slices_of_a_full_read(tmp_path: Path, name: str) -> N
         with open(path, "rb") as file_:
             for source in (path, file_):
                 reader = reader_for(source)
-                if source is file_:
-                    file_.seek(0)  # AudioDecoder puts a file object back where it found it
-                got = reader.read(source, first, last)
+                got = read_range(reader, first, last)
                 assert got.dtype == np.float32 and got.flags.c_contiguous and got.shape == expected.shape
                 assert np.abs(got - expected).max(initial=0.0) <= tolerance, (first, last)
 
@@ -422,7 +438,7 @@ def test_vorbis_reads_in_the_last_page_start_where_asked(tmp_path: Path) -> None
         with soundfile.SoundFile(path) as file_:
             file_.seek(first)
             late.append(not np.array_equal(file_.read(50, dtype="float32"), full[first : first + 50]))
-        got = reader_for(path).read(path, first, first + 50)
+        got = read_range(reader_for(path), first, first + 50)
         assert np.array_equal(got[0], full[first : first + 50]), first
     assert any(late), "libsndfile seeks exactly here now: the workaround may go"
 
@@ -474,3 +490,168 @@ def test_torchaudio_names_are_put_back_where_torchcodec_decodes_after_all() -> N
     assert torchcodec_fallback._apply_torchaudio(torchaudio, "still failing") == []  # replaced once
     assert torchcodec_fallback._apply_torchaudio(torchaudio, None) == []
     assert {name: vars(torchaudio)[name] for name in originals} == originals
+
+
+# --- torchcodec 0.17's edges: ranges, metadata, sources, conversions (issue-level cases) ---------
+
+#: Ranges at torchcodec's edges: a start between samples at 44.1 kHz (pts: the first sample's time
+#: where FFmpeg seeks PCM past the start), before 0, a stop at or before 0, a stop of inf (no frame
+#: falls in: an error), a NaN start (the whole stream), a NaN stop (the ValueError), an empty range,
+#: a range past the end.
+EDGE_RANGES = [
+    (0.999, 1.5),
+    (0.9990001, None),
+    (0.99901, 1.2),
+    (-0.5, 0.2),
+    (-1.0, -0.5),
+    (1.0, "inf"),
+    ("nan", None),
+    (1.0, "nan"),
+    (2.0, 2.0),
+    (5.0, 6.0),
+    (0.5, None),
+]
+
+#: name -> (soundfile format, subtype, extension, rate): what libsndfile reads and FFmpeg names
+#: differently, or where FFmpeg's header says None.
+EDGE_FILES = {
+    "wav-44k": ("WAV", "PCM_16", "wav", 44100),
+    "wavex": ("WAVEX", "PCM_16", "wav", RATE),
+    "rf64": ("RF64", "PCM_16", "wav", RATE),
+    "w64": ("W64", "PCM_16", "w64", RATE),
+    "caf": ("CAF", "PCM_16", "caf", RATE),
+    "aiff": ("AIFF", "PCM_16", "aiff", RATE),
+    "ulaw": ("WAV", "ULAW", "wav", RATE),
+    "alaw": ("WAV", "ALAW", "wav", RATE),
+    "flac": ("FLAC", "PCM_16", "flac", RATE),
+    "opus": ("OGG", "OPUS", "ogg", RATE),
+}
+#: Files PyAV decodes (libsndfile cannot, or not as FFmpeg does: Opus at 48 kHz).
+NEEDS_PYAV = ("opus", "m4a", "webm")
+#: ADPCM: FFmpeg's decoders pad the last block and differ from libsndfile's in their samples;
+#: only the names and the header's fields are compared.
+ADPCM = {"ima-adpcm": ("WAV", "IMA_ADPCM", "wav", RATE), "ms-adpcm": ("WAV", "MS_ADPCM", "wav", RATE)}
+
+
+def write_edge_files(folder: Path, stack: Stack) -> Dict[str, str]:
+    """The files of ``EDGE_FILES`` and ``ADPCM``, an empty WAV, a FLAC whose header claims 2**36
+    samples over 2.5 s of data, an AAC m4a and a MediaRecorder-style WebM/Opus (PyAV writes them)."""
+    paths: Dict[str, str] = {}
+    for name, (container, subtype, extension, rate) in {**EDGE_FILES, **ADPCM}.items():
+        t = np.arange(int(2.5 * rate)) / rate
+        signal = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.2 * np.sin(2 * np.pi * 330 * t)], axis=1)
+        path = folder / f"{name}.{extension}"
+        soundfile.write(path, signal, rate, subtype=subtype, format=container)
+        paths[name] = os.fspath(path)
+    empty = folder / "empty.wav"
+    soundfile.write(empty, np.zeros((0, 1)), RATE, subtype="PCM_16")
+    paths["empty"] = os.fspath(empty)
+    flac = bytearray(Path(paths["flac"]).read_bytes())
+    streaminfo = flac.index(b"fLaC") + 8  # after the marker and the block header
+    field = int.from_bytes(flac[streaminfo + 10 : streaminfo + 18], "big")
+    field |= (1 << 36) - 1  # the 36-bit total-samples field: all ones
+    flac[streaminfo + 10 : streaminfo + 18] = field.to_bytes(8, "big")
+    (folder / "huge.flac").write_bytes(bytes(flac))
+    paths["huge-flac"] = os.fspath(folder / "huge.flac")
+    for name, script in (("m4a", "codec_write_aac.py"), ("webm", "codec_write_webm.py")):
+        path = folder / f"{name}.{name}"
+        written = stack.run(str(SCRIPTS / script), str(path), "3")
+        assert written.returncode == 0, written.stderr[-3000:]
+        paths[name] = os.fspath(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def edges(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    """``scripts/codec_edges.py`` through torchcodec 0.17, through the fallback with PyAV, and
+    through it with libsndfile alone."""
+    folder = tmp_path_factory.mktemp("edges")
+    files = write_edge_files(folder, pyannote4["torchcodec"])
+    spec = folder / "spec.json"
+    spec.write_text(json.dumps({"files": files, "ranges": EDGE_RANGES}))
+    out: Dict[str, Any] = {}
+    for side, stack in (("torchcodec", "torchcodec"), ("pyav", "no-torchcodec+av"), ("soundfile", "no-torchcodec")):
+        process = pyannote4[stack].run(str(SCRIPTS / "codec_edges.py"), str(spec), str(folder / f"{side}.pickle"))
+        assert process.returncode == 0, process.stderr[-6000:]
+        with open(folder / f"{side}.pickle", "rb") as results:
+            out[side] = pickle.load(results)
+    return out
+
+
+def assert_same_edge(expected: Any, actual: Any, tolerance: float, call: str) -> None:
+    """Same outcome; errors of the same class and message (torchcodec's FFmpeg seek error on an
+    empty WAV: the class only); samples within ``tolerance``, every other value equal."""
+    assert actual[0] == expected[0], (call, expected[:3], actual[:3])
+    if expected[0] == "error":
+        assert actual[1] == expected[1], (call, expected, actual)
+        if "Could not seek" not in expected[2]:
+            assert actual[2] == expected[2], (call, expected, actual)
+        return
+    theirs, ours = expected[1], actual[1]
+    if isinstance(theirs, dict) and "data" in theirs:
+        assert ours["data"].shape == theirs["data"].shape, (call, ours["data"].shape, theirs["data"].shape)
+        assert ours["data"].dtype == theirs["data"].dtype and ours["data"].flags.c_contiguous
+        if theirs["data"].size:
+            assert np.abs(ours["data"] - theirs["data"]).max() <= tolerance, call  # inf: NaN would fail
+        theirs, ours = dict(theirs, data=None), dict(ours, data=None)
+    assert ours == theirs, call
+
+
+#: FFmpeg's AAC decoder after a seek settles within 1e-3 of a decode from the start in the last
+#: frames of a file (measured: 7.5e-4); Opus in WebM within 1e-6 (measured: 3e-8).
+EDGE_TOLERANCE = {"m4a": 1e-3, "webm": 1e-6}
+#: Converted samples (libswresample): within 1e-3 of torchcodec's (measured: 6e-5 on AAC). In
+#: WebM, torchcodec's converted crops start 1 ms off a slice of its own full conversion (a
+#: matroska seek), so there only their shape and start are compared.
+CONVERTED_TOLERANCE = {"webm": math.inf}
+
+
+@pytest.mark.parametrize("name", [*EDGE_FILES, "empty", "huge-flac", "m4a", "webm"])
+def test_ranges_sources_and_metadata_are_torchcodecs_with_pyav(edges: Dict[str, Any], name: str) -> None:
+    theirs, ours = edges["torchcodec"][name], edges["pyav"][name]
+    assert set(ours) == set(theirs)
+    for call in theirs:
+        tolerance = CONVERTED_TOLERANCE.get(name, 1e-3) if call == "8 kHz mono" else EDGE_TOLERANCE.get(name, 0.0)
+        assert_same_edge(theirs[call], ours[call], tolerance, call)
+
+
+@pytest.mark.parametrize("name", [*EDGE_FILES, "empty", "huge-flac"])
+def test_libsndfile_alone_gives_torchcodecs_results_or_says_to_install_pyav(edges: Dict[str, Any], name: str) -> None:
+    theirs, ours = edges["torchcodec"][name], edges["soundfile"][name]
+    for call in theirs:
+        if (name in NEEDS_PYAV and call != "int16 tensor") or call == "8 kHz mono":
+            assert ours[call][:2] == ("error", "RuntimeError") and "`pip install av`" in ours[call][2], (call, ours)
+        else:
+            assert_same_edge(theirs[call], ours[call], 0.0, call)
+
+
+@pytest.mark.parametrize("name", list(ADPCM))
+def test_adpcm_names_and_header_fields_are_ffmpegs(edges: Dict[str, Any], name: str) -> None:
+    theirs, ours = edges["torchcodec"][name]["metadata"][1], edges["soundfile"][name]["metadata"][1]
+    for field in ("codec", "sample_format", "bit_rate", "begin_stream_seconds_from_header", "sample_rate"):
+        assert ours[field] == theirs[field], (field, ours[field], theirs[field])
+
+
+def test_torchcodecs_own_edges_are_the_ones_named(edges: Dict[str, Any]) -> None:
+    """The cases above compare something: torchcodec 0.17 itself gives these on them."""
+    wav44, opus, webm = (edges["torchcodec"][name] for name in ("wav-44k", "opus", "webm"))
+    assert wav44["range 0.999 1.5"][1]["pts_seconds"] == 44056 / 44100  # the first returned sample's time
+    assert wav44["range 1.0 inf"][:2] == ("error", "RuntimeError")
+    assert wav44["range nan None"][1]["data"].shape == (2, int(2.5 * 44100))
+    assert wav44["range 1.0 nan"][:2] == ("error", "ValueError")
+    assert opus["metadata"][1]["sample_rate"] == 48000 and opus["uint8 tensor"][1]["sample_rate"] == 48000
+    assert webm["metadata"][1]["duration_seconds_from_header"] is None
+    assert webm["uint8 tensor"][1]["data"].shape == (1, 3 * 48000)  # read to its end
+    assert edges["torchcodec"]["huge-flac"]["uint8 tensor"][1]["data"].shape == (2, int(2.5 * RATE))
+    assert edges["torchcodec"]["empty"]["metadata"][1]["duration_seconds"] is None
+    assert edges["torchcodec"]["caf"]["metadata"][1]["codec"] == "pcm_s16be"
+
+
+def test_save_to_a_file_object_is_torchcodecs_runtime_error(edges: Dict[str, Any]) -> None:
+    def without_address(result: Any) -> Any:
+        return (*result[:2], re.sub(r" at 0x[0-9a-f]+", "", result[2]))
+
+    theirs = edges["torchcodec"]["save to a file object"]
+    assert theirs[:2] == ("error", "RuntimeError")
+    for side in ("pyav", "soundfile"):
+        assert without_address(edges[side]["save to a file object"]) == without_address(theirs)

@@ -151,10 +151,16 @@ FAMILIES: Tuple[Family, ...] = (
     Family(
         name="hub",
         module="ta_compat.shims.hub",
-        targets=("pyannote.audio.core.model", "pyannote.audio.core.pipeline"),
+        targets=(
+            "pyannote.audio.core.model",
+            "pyannote.audio.core.pipeline",
+            "pyannote.audio.core.inference",
+            "pyannote.audio.pipelines.utils.getter",
+        ),
         requires=("pyannote.audio", "huggingface_hub"),
         package="pyannote.audio",
-        restores="use_auth_token= in pyannote's Model/Pipeline.from_pretrained",
+        restores="use_auth_token= in pyannote's Model/Pipeline.from_pretrained, pipeline constructors, Inference, "
+        "get_model",
         summary="passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x "
         "rejects it",
     ),

@@ -20,6 +20,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, List, Optional, Tuple, Union
 
 from . import settings
+from .reading import SoundfileReader
 
 if TYPE_CHECKING:
     import torch
@@ -357,47 +358,22 @@ def _read(
     """The legacy soundfile backend's ``load``: seek, read, wrap as a tensor (a transposed view)."""
     import torch
 
-    with soundfile.SoundFile(uri, "r") as file_:
-        if file_.format != "WAV" or normalize:
+    reader = SoundfileReader(soundfile, uri, exact_vorbis_seek=False)
+    try:
+        if reader.container != "WAV" or normalize:
             dtype = "float32"
-        elif file_.subtype not in _SUBTYPE_TO_DTYPE:
-            raise ValueError(f"Unsupported subtype: {file_.subtype}")
+        elif reader.subtype not in _SUBTYPE_TO_DTYPE:
+            raise ValueError(f"Unsupported subtype: {reader.subtype}")
         else:
-            dtype = _SUBTYPE_TO_DTYPE[file_.subtype]
-        frames = file_._prepare_read(frame_offset, None, num_frames)
-        try:
-            waveform = file_.read(frames, dtype, always_2d=True)
-        except MemoryError:
-            # soundfile allocates the declared length up front; a corrupt header (or a large
-            # num_frames on a stream of unknown length) can declare more than memory holds.
-            # Nothing was read yet: read what the file really holds, block by block.
-            waveform = _read_blocks(file_, frames, dtype)
-        sample_rate = file_.samplerate
+            dtype = _SUBTYPE_TO_DTYPE[reader.subtype]
+        first, count = reader.legacy_range(frame_offset, num_frames)
+        waveform = reader.read(first, count, dtype)
+    finally:
+        reader.close()
     tensor = torch.from_numpy(waveform)
     if channels_first:
         tensor = tensor.t()
-    return tensor, sample_rate
-
-
-_BLOCK_BYTES = 1 << 24
-
-
-def _read_blocks(file_: Any, frames: int, dtype: str) -> Any:
-    """Read up to ``frames`` frames in blocks of at most 16 MiB, stopping at the end of the data."""
-    import numpy as np
-
-    block = max(1, _BLOCK_BYTES // (np.dtype(dtype).itemsize * max(1, file_.channels)))
-    blocks = []
-    while frames > 0:
-        chunk = file_.read(min(frames, block), dtype, always_2d=True)
-        if len(chunk):
-            blocks.append(chunk)
-        if len(chunk) < min(frames, block):
-            break
-        frames -= len(chunk)
-    if not blocks:
-        return np.empty((0, file_.channels), dtype=dtype)
-    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    return tensor, reader.sample_rate
 
 
 def _write(

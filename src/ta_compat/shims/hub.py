@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from typing import Any, Callable, Dict, List
 
@@ -70,30 +71,60 @@ def token_for_use_auth_token(download: Callable[..., Any]) -> Callable[..., Any]
     return mark(hf_hub_download)
 
 
-def accepting_use_auth_token(from_pretrained: Callable[..., Any], owner: str) -> Callable[..., Any]:
-    """pyannote 4's ``from_pretrained`` function that also takes 3.x's ``use_auth_token=``."""
+def accepting_use_auth_token(function: Callable[..., Any], owner: str) -> Callable[..., Any]:
+    """pyannote 4's ``function`` (which takes ``token=``) that also takes 3.x's ``use_auth_token=``:
+    passed on as ``token`` (``None``: not given; both given: a ``TypeError`` naming the one to keep)."""
 
-    @functools.wraps(from_pretrained)
-    def wrapper(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        if "use_auth_token" in kwargs:
-            use_auth_token = kwargs.pop("use_auth_token")
-            if use_auth_token is not None and kwargs.get("token") is not None:
-                raise TypeError(
-                    f"{owner}.from_pretrained() got both use_auth_token= (the pyannote.audio 3.x name) "
-                    "and token=: pass the token once, as token="
-                )
-            if use_auth_token is not None:
-                kwargs["token"] = use_auth_token
-        return from_pretrained(cls, *args, **kwargs)
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _token_from_use_auth_token(kwargs, owner)
+        return function(*args, **kwargs)
 
     return mark(wrapper)
 
 
+def inference_accepting_use_auth_token(init: Callable[..., Any], model_class: Any) -> Callable[..., Any]:
+    """pyannote 4's ``Inference.__init__`` that also takes 3.x's ``use_auth_token=`` and, as 3.x
+    did, a Hub id or a path for ``model``, loaded with ``Model.from_pretrained(model,
+    map_location=device, strict=False, token=...)`` (4.x takes a loaded ``Model`` only)."""
+
+    @functools.wraps(init)
+    def __init__(self: Any, model: Any, *args: Any, **kwargs: Any) -> None:
+        token = kwargs.pop("use_auth_token", None)
+        if not isinstance(model, model_class) and isinstance(model, (str, os.PathLike)):
+            device = kwargs.get("device", args[6] if len(args) > 6 else None)
+            model = model_class.from_pretrained(model, map_location=device, strict=False, token=token)
+        init(self, model, *args, **kwargs)
+
+    return mark(__init__)
+
+
+def _token_from_use_auth_token(kwargs: Dict[str, Any], owner: str) -> None:
+    """Move ``use_auth_token`` to ``token`` in ``kwargs``, with huggingface_hub 0.x's rules."""
+    if "use_auth_token" not in kwargs:
+        return
+    use_auth_token = kwargs.pop("use_auth_token")
+    if use_auth_token is not None and kwargs.get("token") is not None:
+        raise TypeError(
+            f"{owner}() got both use_auth_token= (the pyannote.audio 3.x name) "
+            "and token=: pass the token once, as token="
+        )
+    if use_auth_token is not None:
+        kwargs["token"] = use_auth_token
+
+
 def apply(module: Any) -> List[str]:
     """Rebind ``module.hf_hub_download`` (pyannote 3's own import of it) where the Hub rejects
-    ``use_auth_token``, and wrap the ``from_pretrained`` of the module's ``Model``/``Pipeline``
-    where pyannote itself no longer takes it; returns what was patched."""
-    return _rebind_hf_hub_download(module) + _accept_use_auth_token(module)
+    ``use_auth_token``, and, where pyannote itself no longer takes it (4.x), wrap what 3.x let
+    take it: ``Model``/``Pipeline.from_pretrained``, every pipeline's constructor, ``Inference``
+    and ``get_model``; returns what was patched."""
+    return (
+        _rebind_hf_hub_download(module)
+        + _accept_use_auth_token(module)
+        + _accept_in_pipeline_constructors(module)
+        + _accept_in_inference(module)
+        + _accept_in_get_model(module)
+    )
 
 
 def _rebind_hf_hub_download(module: Any) -> List[str]:
@@ -117,9 +148,58 @@ def _accept_use_auth_token(module: Any) -> List[str]:
         parameters = inspect.signature(function).parameters
         if "use_auth_token" in parameters or "token" not in parameters:
             continue  # pyannote 3.x: it takes use_auth_token itself
-        cls.from_pretrained = classmethod(accepting_use_auth_token(function, owner))
+        cls.from_pretrained = classmethod(accepting_use_auth_token(function, f"{owner}.from_pretrained"))
         patched.append(f"{module.__name__}.{owner}.from_pretrained")
     return patched
+
+
+def _takes_token_only(function: Any) -> bool:
+    """Whether ``function`` takes pyannote 4's ``token`` and not 3.x's ``use_auth_token``."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "token" in parameters and "use_auth_token" not in parameters
+
+
+def _accept_in_pipeline_constructors(module: Any) -> List[str]:
+    """pyannote 4's pipelines (``SpeakerDiarization``, ``VoiceActivityDetection``, ...) take
+    ``token=``; 3.x's took ``use_auth_token=``, which 4.x rejects or, through ``**kwargs``, hands to
+    ``Inference`` and loses. Each subclass of ``Pipeline`` defined from now on gets a constructor
+    that passes it on as ``token``."""
+    pipeline = module.__dict__.get("Pipeline") if module.__name__.endswith(".pipeline") else None
+    if pipeline is None or is_ours(getattr(pipeline.__dict__.get("__init_subclass__"), "__func__", None)):
+        return []
+    if not _takes_token_only(getattr(pipeline.__dict__.get("from_pretrained"), "__func__", None)):
+        return []  # pyannote 3.x: its pipelines take use_auth_token themselves
+
+    def __init_subclass__(cls: Any, /, **kwargs: Any) -> None:
+        super(pipeline, cls).__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not is_ours(init) and _takes_token_only(init):
+            cls.__init__ = accepting_use_auth_token(init, cls.__name__)
+
+    pipeline.__init_subclass__ = classmethod(mark(__init_subclass__))
+    return [f"{module.__name__}.Pipeline.__init_subclass__"]
+
+
+def _accept_in_inference(module: Any) -> List[str]:
+    inference, model = module.__dict__.get("Inference"), getattr(module, "Model", None)
+    init = getattr(inference, "__dict__", {}).get("__init__")
+    if init is None or model is None or is_ours(init) or "use_auth_token" in inspect.signature(init).parameters:
+        return []
+    if not _takes_token_only(getattr(model, "from_pretrained", None)):
+        return []  # pyannote 3.x: Inference takes use_auth_token itself
+    inference.__init__ = inference_accepting_use_auth_token(init, model)
+    return [f"{module.__name__}.Inference.__init__"]
+
+
+def _accept_in_get_model(module: Any) -> List[str]:
+    get_model = module.__dict__.get("get_model")
+    if get_model is None or is_ours(get_model) or not _takes_token_only(get_model):
+        return []
+    module.get_model = accepting_use_auth_token(get_model, "get_model")
+    return [f"{module.__name__}.get_model"]
 
 
 # --- the doctor's probe ----------------------------------------------------------------------

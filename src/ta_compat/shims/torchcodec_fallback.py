@@ -12,7 +12,8 @@ pyannote.audio 4.0's ``pyannote/audio/core/io.py`` imports torchcodec in a ``try
 ``TORCHCODEC_AVAILABLE = False``; each read then raises "torchcodec is not available". The
 preparation, run just before that module's code, settles whether torchcodec decodes and, where it
 does not, keeps that warning from the user; the shim, right after, gives the module soundfile's
-``AudioDecoder`` (and the metadata and samples classes) and one log line saying so. No module
+``AudioDecoder`` (and the metadata and samples classes) and, with ``TA_COMPAT_DEBUG=1``, one log
+line saying why an installed torchcodec is bypassed. No module
 named ``torchcodec`` is ever created: other importers see torchcodec exactly as it is.
 
 On ``torchaudio`` (imported before pyannote's io module, and by code without pyannote), whether
@@ -31,9 +32,9 @@ import os
 import re
 import sys
 import warnings
-from typing import Any, Dict, List, Optional, cast
+from typing import Any, Dict, List, Optional, Tuple, cast
 
-from .. import soundfile_codec
+from .. import settings, soundfile_codec
 from ..marker import is_ours, mark
 from ..probes import ProbeFailure, expect, probe_wav
 
@@ -109,7 +110,7 @@ def apply(module: Any) -> List[str]:
     module.AudioStreamMetadata = soundfile_codec.AudioStreamMetadata
     module.AudioSamples = soundfile_codec.AudioSamples
     module.TORCHCODEC_AVAILABLE = True
-    if not failure.startswith("ModuleNotFoundError"):  # a torchcodec is installed: say why it is bypassed
+    if settings.Switches.read().debug and not failure.startswith("ModuleNotFoundError"):  # torchcodec bypassed
         log.warning("torchcodec cannot decode here (%s); ta-compat reads pyannote's audio with soundfile", failure)
     names = ("AudioDecoder", "AudioStreamMetadata", "AudioSamples", "TORCHCODEC_AVAILABLE")
     return [f"{module.__name__}.{name}" for name in names] + patched
@@ -226,7 +227,9 @@ def probe(folder: str) -> None:
             expect(Audio().get_duration(path) == 2.0, "get_duration(2 s WAV) is not 2.0")
         import torchaudio
 
-        if hasattr(torchaudio, "load_with_torchcodec"):
+        # torchaudio <= 2.8's *_with_torchcodec are an opt-in preview legacy code never calls;
+        # from 2.9 on, they are the route torchaudio's own load/save take.
+        if hasattr(torchaudio, "load_with_torchcodec") and _version_at_least(torchaudio.__version__, (2, 9)):
             waveform, rate = torchaudio.load_with_torchcodec(path)
             torchaudio.save_with_torchcodec(os.path.join(folder, "saved.wav"), waveform, rate)
     except Exception as exc:
@@ -234,3 +237,12 @@ def probe(folder: str) -> None:
         if failure is None:
             raise
         raise ProbeFailure(f"torchcodec cannot decode here: {failure}") from exc
+
+
+def _version_at_least(version: str, minimum: Tuple[int, ...]) -> bool:
+    """Whether a version string (``"2.8.0+cu128"``) is at least ``minimum``, by its leading numbers."""
+    numbers = []
+    for part in version.split("+")[0].split(".")[: len(minimum)]:
+        digits = "".join(char for char in part if char.isdigit()) if part[:1].isdigit() else ""
+        numbers.append(int(digits) if digits else 0)
+    return tuple(numbers) >= minimum
