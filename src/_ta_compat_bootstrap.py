@@ -32,6 +32,10 @@ TARGETS = frozenset(
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
+        "TTS.tts.models.xtts",
+        "TTS.tts.configs.xtts_config",
+        "demucs.states",
+        "fairseq.checkpoint_utils",
     }
 )
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 import enum
 import functools
 import os
+import re
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from importlib import import_module
@@ -36,6 +38,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Ty
 from .marker import mark
 
 __all__ = [
+    "NUMPY_ARRAYS",
+    "NUMPY_SCALARS",
     "Entry",
     "EnumByValue",
     "Scope",
@@ -43,6 +47,7 @@ __all__ = [
     "allowed_globals",
     "entry_name",
     "held_names",
+    "imported_version",
     "named_entries_supported",
     "weights_only_by_default",
 ]
@@ -71,6 +76,31 @@ class EnumByValue:
 
     def __repr__(self) -> str:
         return f"EnumByValue({self.enum.__module__}.{self.enum.__qualname__})"
+
+
+#: numpy scalars (``np.float64(1.5)``, a loss in a training state) as numpy 1 and numpy 2 pickle
+#: them: the scalar reconstructor under both names, ``numpy.dtype`` (a dtype is rebuilt by calling
+#: it, then ``BUILD`` sets its byte order) and the dtype classes that ``BUILD`` meets, as torch's
+#: own ``torch.load`` documentation lists them. The reconstructor builds a scalar from a dtype and
+#: bytes; nothing here reaches code outside numpy.
+NUMPY_SCALARS: Tuple[Entry, ...] = (
+    ("numpy._core.multiarray:scalar", "numpy.core.multiarray.scalar"),
+    ("numpy._core.multiarray:scalar", "numpy._core.multiarray.scalar"),
+    ("numpy:dtype", "numpy.dtype"),
+    *(
+        (f"numpy.dtypes:{kind}DType", f"numpy.dtypes.{kind}DType")
+        for kind in ("Float64", "Float32", "Float16", "Int64", "Int32", "Int16", "Int8", "UInt8", "Bool")
+    ),
+)
+
+#: numpy arrays, as numpy 1 and numpy 2 pickle them: ``_reconstruct`` makes an empty array of an
+#: allowed type (``ndarray``), whose ``__setstate__`` fills it from the shape, dtype and bytes. An
+#: object array holds only objects the unpickler built, each of an allowed type.
+NUMPY_ARRAYS: Tuple[Entry, ...] = (
+    ("numpy._core.multiarray:_reconstruct", "numpy.core.multiarray._reconstruct"),
+    ("numpy._core.multiarray:_reconstruct", "numpy._core.multiarray._reconstruct"),
+    ("numpy:ndarray", "numpy.ndarray"),
+)
 
 
 # --- entries -------------------------------------------------------------------------------------
@@ -168,6 +198,13 @@ def weights_only_by_default(torch: Any) -> bool:
     if default is not None:
         return bool(default(None))  # None: the caller passed no pickle_module, as lightning does
     return tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 6)
+
+
+def imported_version(package: str) -> Tuple[int, ...]:
+    """The leading numbers of an imported package's ``__version__`` (``()`` where it has none),
+    for the families that stand aside where a library's newer release loads by itself."""
+    leading = re.match(r"\d+(\.\d+)*", str(getattr(sys.modules.get(package), "__version__", "")))
+    return tuple(int(number) for number in leading.group().split(".")) if leading else ()
 
 
 # --- the shared table of what ta-compat added ------------------------------------------------------
