@@ -118,7 +118,7 @@ def fairseq() -> Library:
     dictionary = Dictionary()
     for symbol in ("a", "b", "c"):
         dictionary.add_symbol(symbol)
-    state = {
+    state: Dict[str, Any] = {
         "args": argparse.Namespace(task="hubert_pretraining", arch="hubert", data=folder, labels=["km"]),
         "cfg": None,
         "model": {"encoder.weight": torch.randn(4, 4)},
@@ -138,9 +138,10 @@ def fairseq() -> Library:
 
     def write(path: str, payload: Any) -> None:
         """The state; a payload goes into the ``Dictionary``'s attributes."""
-        saved = dict(state, task_state={"dictionaries": [copy.copy(dictionary)]})
+        carrier = copy.copy(dictionary)
         if payload is not None:
-            saved["task_state"]["dictionaries"][0].__dict__["payload"] = payload
+            carrier.__dict__["payload"] = payload
+        saved = dict(state, task_state={"dictionaries": [carrier]})
         checkpoint_utils.torch_persistent_save(saved, path)
 
     return write, checkpoint_utils.load_checkpoint_to_cpu
