@@ -13,12 +13,13 @@ import json
 import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from helpers_fast import child_env, fake_torch, named_unpickler
 
-from conftest import FAKES, SCRIPTS
+from conftest import FAKES, SCRIPTS, result_of, run_script
 from ta_compat import allowlist
 from ta_compat.shims import checkpoints
 
@@ -141,3 +142,21 @@ def test_allowlist_without_named_entries_keeps_only_classes_named_as_pickled() -
         "builtins.dict",
         "builtins.int",
     ]
+
+
+# --- scopes of several libraries, on the real torch ------------------------------------------------
+
+
+def test_scopes_of_different_libraries_share_names_and_close_in_any_order(modern_python: Path) -> None:
+    """Two scopes allowing the same name: nested, and overlapping in threads with the first closing
+    first; the user's entry and a process-wide allow made meanwhile outlive them."""
+    seen = result_of(run_script(modern_python, "allowlist_scopes"))
+    assert seen["nested_inner"] == ["argparse.Namespace", "fractions.Fraction"]
+    assert seen["nested_after_inner"] == ["argparse.Namespace", "fractions.Fraction"]  # still the outer's
+    assert seen["nested_after"] == []
+    assert seen["overlap_after_first_closed"] == ["fractions.Fraction"]  # the second scope still holds it
+    assert seen["overlap_after"] == []
+    assert seen["user_entry_kept"] is True and seen["user_entry_alone"] == ["<class 'fractions.Fraction'>"]
+    assert seen["process_wide_added"] == ["argparse.Namespace"]
+    assert seen["process_wide_after"] == ["argparse.Namespace"] and seen["held"] == {"argparse.Namespace": -1}
+    assert seen["namespace_loads"] is True
