@@ -26,6 +26,10 @@ TARGETS = frozenset(
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
         "pyannote.audio.pipelines.utils.getter",
+        "TTS.tts.models.xtts",
+        "TTS.tts.configs.xtts_config",
+        "demucs.states",
+        "fairseq.checkpoint_utils",
     }
 )
 

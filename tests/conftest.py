@@ -61,7 +61,7 @@ NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run 
 NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
 #: fixture) is marked ``stack``.
-STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4"})
+STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4", "voice_stacks"})
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -204,10 +204,11 @@ def copy_stack(stack: str, dest: Path) -> Path:
     return dest / "bin" / "python"
 
 
-def pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the pip of ``python``'s venv with ``args``; it must succeed."""
+def pip(python: Path, *args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess[str]:
+    """Run the pip of ``python``'s venv with ``args`` (``env`` added to the environment); it must succeed."""
     result = subprocess.run(
         [os.fspath(python), "-m", "pip", "--disable-pip-version-check", *args],
+        env=clean_env(**env) if env else None,
         capture_output=True,
         text=True,
         timeout=SUBPROCESS_TIMEOUT,
@@ -332,3 +333,76 @@ def pyannote4(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[str
         "no-torchcodec+av": Stack(without_av),
         "torchcodec-0.7": Stack(old),
     }
+
+
+# --- the voice libraries' checkpoints (Coqui XTTS, demucs, fairseq) ------------------------------
+
+#: Coqui TTS 0.22.0 (its pins would replace torch and numpy: installed without them) and what
+#: ``TTS.tts.models.xtts`` imports. transformers 4.49 is the last with what TTS 0.22 imports
+#: (``BeamSearchScorer``), and it requires huggingface_hub < 1.0.
+XTTS_PACKAGES = (
+    "coqpit==0.0.17",
+    "trainer==0.0.36",
+    "transformers==4.49.0",
+    "huggingface_hub==0.36.2",
+    "librosa==0.11.0",
+    "spacy==3.8.18",
+    "hangul-romanize==0.1.0",
+    "num2words==0.5.14",
+    "pypinyin==0.55.0",
+)
+#: What ``demucs.states``/``demucs.htdemucs`` and ``fairseq.checkpoint_utils`` import; fairseq-fixed
+#: 0.12.3.1 pins hydra-core 1.3.2 and omegaconf 2.3.0.
+DEMUCS_FAIRSEQ_PACKAGES = (
+    "dora-search==0.1.13",
+    "openunmix==1.3.0",
+    "hydra-core==1.3.2",
+    "omegaconf==2.3.0",
+    "bitarray==3.12.3",
+    "sacrebleu==2.6.0",
+    "regex",
+)
+
+
+@pytest.fixture(scope="session")
+def voice_stacks(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[str, Stack]:
+    """The voice libraries on the modern stack, with the wheel; torch, torchaudio and numpy stay
+    the stack's (a constraints file holds them):
+
+    - ``xtts``: Coqui TTS 0.22.0 (``--no-deps``) and ``XTTS_PACKAGES``;
+    - ``demucs+fairseq``: demucs 4.0.1 and fairseq-fixed 0.12.3.1 (``--no-deps``; fairseq's C++
+      extensions are skipped with ``READTHEDOCS=1``: ``load_checkpoint_to_cpu`` needs none) and
+      ``DEMUCS_FAIRSEQ_PACKAGES``;
+    - ``demucs-4.1``: that venv with demucs 4.1.0, which loads with ``weights_only=False`` itself.
+
+    Hard-link copies of the modern stack, built once per session."""
+    folder = tmp_path_factory.mktemp("voice")
+    modern = require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python"
+    pinned = run_python(
+        modern, "import torch, torchaudio, numpy as n; print(torch.__version__, torchaudio.__version__, n.__version__)"
+    )
+    torch_version, torchaudio_version, numpy_version = pinned.stdout.split()
+    constraints = folder / "constraints.txt"
+    constraints.write_text(
+        f"torch=={torch_version.split('+')[0]}\ntorchaudio=={torchaudio_version.split('+')[0]}\nnumpy=={numpy_version}\n"
+    )
+    xtts = _copy_venv(modern, folder / "xtts")
+    pip(xtts, "install", "-q", "--no-deps", "TTS==0.22.0")
+    pip(xtts, "install", "-q", "-c", os.fspath(constraints), *XTTS_PACKAGES)
+    pip(xtts, "install", "-q", "--no-deps", os.fspath(wheel))
+    both = _copy_venv(modern, folder / "demucs+fairseq")
+    pip(
+        both,
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "demucs==4.0.1",
+        "fairseq-fixed==0.12.3.1",
+        env={"READTHEDOCS": "1"},
+    )
+    pip(both, "install", "-q", "-c", os.fspath(constraints), *DEMUCS_FAIRSEQ_PACKAGES)
+    pip(both, "install", "-q", "--no-deps", os.fspath(wheel))
+    newer = _copy_venv(both, folder / "demucs-4.1")
+    pip(newer, "install", "-q", "--no-deps", "demucs==4.1.0")
+    return {"xtts": Stack(xtts), "demucs+fairseq": Stack(both), "demucs-4.1": Stack(newer)}

@@ -175,6 +175,37 @@ FAMILIES: Tuple[Family, ...] = (
         "working one",
         prepare="prepare",
     ),
+    Family(
+        name="xtts",
+        module="ta_compat.shims.xtts",
+        targets=("TTS.tts.models.xtts", "TTS.tts.configs.xtts_config"),
+        requires=("torch", "TTS"),
+        package="TTS",
+        restores="Coqui TTS 0.22 XTTS v2 checkpoints under torch.load(weights_only=True): Xtts.load_checkpoint, "
+        "load_fsspec",
+        summary="allowlists the four inert Coqpit config classes an XTTS checkpoint pickles, process-wide",
+    ),
+    Family(
+        name="demucs",
+        module="ta_compat.shims.demucs",
+        targets=("demucs.states",),
+        requires=("torch", "demucs", "omegaconf"),
+        package="demucs",
+        restores="demucs 4.0 local .th models under torch.load(weights_only=True): demucs.states.load_model",
+        summary="allowlists the model classes, Fraction and numpy scalars only while load_model runs (4.1+ loads by "
+        "itself)",
+    ),
+    Family(
+        name="fairseq",
+        module="ta_compat.shims.fairseq",
+        targets=("fairseq.checkpoint_utils",),
+        requires=("torch", "fairseq"),
+        package="fairseq",
+        restores="fairseq 0.12 checkpoints (HuBERT for RVC) under torch.load(weights_only=True): "
+        "load_checkpoint_to_cpu, load_model_ensemble_and_task",
+        summary="allowlists Dictionary, argparse.Namespace and numpy scalars/arrays only while "
+        "load_checkpoint_to_cpu runs",
+    ),
 )
 
 # The functions below read ``FAMILIES`` at each call, so a family added to it (a test's made-up
