@@ -32,6 +32,8 @@ TARGETS = frozenset(
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
+        "pyannote.audio.pipelines.speaker_verification",
+        "speechbrain.utils.fetching",
     }
 )
 

@@ -149,6 +149,18 @@ FAMILIES: Tuple[Family, ...] = (
         "passes use_auth_token on as token where huggingface_hub >= 1.0 (pyannote 3.x) or pyannote 4.x rejects it",
     ),
     Family(
+        "speechbrain",
+        ("speechbrain.utils.fetching", "pyannote.audio.pipelines.speaker_verification"),
+        "ta_compat.shims.speechbrain:apply",
+        "ta_compat.shims.speechbrain:probe",
+        ("speechbrain", "huggingface_hub"),
+        "speechbrain",
+        "speechbrain 1.0.x/1.1.x from_hparams on huggingface_hub >= 1.0; use_auth_token= in pyannote 3.x's "
+        "speechbrain embeddings on speechbrain >= 1.1",
+        "the fetcher's use_auth_token passed on as token and the Hub's errors with their 0.x bases (an absent "
+        "custom.py is skipped again); pyannote's use_auth_token/revision passed on in a FetchConfig",
+    ),
+    Family(
         "torchcodec-fallback",
         ("torchaudio", "pyannote.audio.core.io"),
         "ta_compat.shims.torchcodec_fallback:apply",

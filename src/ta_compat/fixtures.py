@@ -235,3 +235,47 @@ def populate_hf_cache(cache_dir: PathLike, repo_id: str, files: Dict[str, PathLi
     with open(os.path.join(repo, "refs", "main"), "w") as handle:
         handle.write(commit)
     return snapshot
+
+
+#: A speechbrain ``EncoderClassifier`` repo as speechbrain's Hub models lay it out (an ECAPA-TDNN,
+#: as pyannote's default speechbrain embedding), shrunk to a few thousand weights.
+_SPEECHBRAIN_ECAPA = {
+    "input_size": 8,
+    "channels": [16, 16, 16, 16, 48],
+    "kernel_sizes": [5, 3, 3, 3, 1],
+    "dilations": [1, 2, 3, 4, 1],
+    "attention_channels": 8,
+    "lin_neurons": 12,
+}
+_SPEECHBRAIN_HYPERPARAMS = """\
+sample_rate: 16000
+compute_features: !new:speechbrain.lobes.features.Fbank
+    n_mels: 8
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+    std_norm: False
+embedding_model: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN
+{ecapa}
+modules:
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    embedding_model: !ref <embedding_model>
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        embedding_model: !ref <embedding_model>
+"""
+
+
+def write_speechbrain_repo(folder: PathLike) -> str:
+    """A speechbrain model repo (``hyperparams.yaml``, ``embedding_model.ckpt`` saved as speechbrain's
+    checkpointer saves a module: its ``state_dict``) in ``folder``, random weights; returns ``folder``."""
+    import torch
+    from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
+
+    os.makedirs(folder, exist_ok=True)
+    ecapa = "\n".join(f"    {key}: {value}" for key, value in _SPEECHBRAIN_ECAPA.items())
+    with open(os.path.join(folder, "hyperparams.yaml"), "w") as handle:
+        handle.write(_SPEECHBRAIN_HYPERPARAMS.format(ecapa=ecapa))
+    torch.manual_seed(0)
+    torch.save(ECAPA_TDNN(**_SPEECHBRAIN_ECAPA).state_dict(), os.path.join(folder, "embedding_model.ckpt"))
+    return os.fspath(folder)
