@@ -1,5 +1,6 @@
-"""``ta_compat.shims.checkpoints`` without torch: when the shim is needed, and which names it
-allows, with the fake torch of ``tests/fakes`` (a ``torch.serialization`` of torch >= 2.6).
+"""``ta_compat.allowlist`` and the pyannote entries of ``ta_compat.shims.checkpoints`` without
+torch: when the shim is needed, and which names it allows, with the fake torch of ``tests/fakes``
+(a ``torch.serialization`` of torch >= 2.6).
 
 In this process the fake is loaded under a name of its own and handed to the functions that take
 the torch module; ``allowed_globals`` imports the classes it lists, so it runs in a child with the
@@ -18,6 +19,7 @@ import pytest
 from helpers_fast import child_env, fake_torch, named_unpickler
 
 from conftest import FAKES, SCRIPTS
+from ta_compat import allowlist
 from ta_compat.shims import checkpoints
 
 
@@ -49,7 +51,7 @@ def _allowlist(*args: str) -> Dict[str, Any]:
 def test_torch_decides_where_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = fake_torch()
     monkeypatch.delenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", raising=False)
-    assert checkpoints.weights_only_by_default(torch) is True
+    assert allowlist.weights_only_by_default(torch) is True
     asked: List[Any] = []
 
     def weights_only_off(pickle_module: Any) -> bool:  # as under TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1
@@ -57,7 +59,7 @@ def test_torch_decides_where_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
         return False
 
     monkeypatch.setattr(torch.serialization, "_default_to_weights_only", weights_only_off)
-    assert checkpoints.weights_only_by_default(torch) is False
+    assert allowlist.weights_only_by_default(torch) is False
     assert asked == [None]  # as lightning calls torch.load: no pickle_module
 
 
@@ -69,7 +71,7 @@ def test_otherwise_by_version(
     torch_2_5: types.ModuleType, monkeypatch: pytest.MonkeyPatch, version: str, expected: bool
 ) -> None:
     monkeypatch.setattr(torch_2_5, "__version__", version)
-    assert checkpoints.weights_only_by_default(torch_2_5) is expected
+    assert allowlist.weights_only_by_default(torch_2_5) is expected
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ def test_torch_force_weights_only_load(
     torch_2_5: types.ModuleType, monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
 ) -> None:
     monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", value)
-    assert checkpoints.weights_only_by_default(torch_2_5) is expected
+    assert allowlist.weights_only_by_default(torch_2_5) is expected
 
 
 def test_never_without_safe_globals(torch_2_5: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,25 +89,25 @@ def test_never_without_safe_globals(torch_2_5: types.ModuleType, monkeypatch: py
     monkeypatch.delattr(torch_2_5.serialization, "safe_globals")
     monkeypatch.setattr(torch_2_5, "__version__", "2.6.0")
     monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")
-    assert checkpoints.weights_only_by_default(torch_2_5) is False
+    assert allowlist.weights_only_by_default(torch_2_5) is False
 
 
 # --- the entries ---------------------------------------------------------------------------------
 
 
 def test_entry_name_of_a_class_and_of_a_named_pair() -> None:
-    assert checkpoints.entry_name(checkpoints.NodeData) == "ta_compat.shims.checkpoints.NodeData"
-    assert checkpoints.entry_name((checkpoints.NodeData, "omegaconf.nodes.AnyNode")) == "omegaconf.nodes.AnyNode"
+    assert allowlist.entry_name(checkpoints.NodeData) == "ta_compat.shims.checkpoints.NodeData"
+    assert allowlist.entry_name((checkpoints.NodeData, "omegaconf.nodes.AnyNode")) == "omegaconf.nodes.AnyNode"
 
 
 def test_named_entries_supported_is_probed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = fake_torch()
-    monkeypatch.setattr(checkpoints, "_named_supported", None)
-    assert checkpoints.named_entries_supported(torch) is False  # no by-name matching in this fake
+    monkeypatch.setattr(allowlist, "_named_supported", None)
+    assert allowlist.named_entries_supported(torch) is False  # no by-name matching in this fake
     monkeypatch.setattr(torch, "_weights_only_unpickler", named_unpickler(torch), raising=False)
-    assert checkpoints.named_entries_supported(torch) is False  # the first answer stands
-    monkeypatch.setattr(checkpoints, "_named_supported", None)
-    assert checkpoints.named_entries_supported(torch) is True
+    assert allowlist.named_entries_supported(torch) is False  # the first answer stands
+    monkeypatch.setattr(allowlist, "_named_supported", None)
+    assert allowlist.named_entries_supported(torch) is True
     assert torch.serialization.get_safe_globals() == []  # the probe's entry was taken out again
 
 

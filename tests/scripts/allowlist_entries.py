@@ -1,5 +1,6 @@
-"""Print, as JSON, the checkpoint allowlist that ``ta_compat.shims.checkpoints`` builds for the
-fake torch of ``tests/fakes`` (run with that folder on ``PYTHONPATH``).
+"""Print, as JSON, the checkpoint allowlist that ``ta_compat.allowlist`` builds from the pyannote
+entries of ``ta_compat.shims.checkpoints`` for the fake torch of ``tests/fakes`` (run with that
+folder on ``PYTHONPATH``).
 
 ``--named`` gives the fake torch the by-name matching of ``(object, "full.name")`` entries that
 torch >= 2.6 has. Each entry is shown as the name a pickle uses -> the object allowed for it.
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helpers_fast import named_unpickler
 
+from ta_compat import allowlist
 from ta_compat.shims import checkpoints
 
 
@@ -29,14 +31,14 @@ def described(obj: object) -> str:
 assert torch.__version__.endswith("+fake"), torch.__file__
 if sys.argv[1:] == ["--named"]:
     torch._weights_only_unpickler = named_unpickler(torch)
-entries = checkpoints.allowed_globals(checkpoints.PROCESS_WIDE + checkpoints.SCOPED, torch)
+entries = allowlist.allowed_globals(checkpoints.PROCESS_WIDE + checkpoints.SCOPED, torch)
 objects = [entry[0] if isinstance(entry, tuple) else entry for entry in entries]
 print(
     json.dumps(
         {
-            "named": checkpoints.named_entries_supported(torch),
+            "named": allowlist.named_entries_supported(torch),
             "pairs": all(isinstance(entry, tuple) for entry in entries),
-            "entries": [[checkpoints.entry_name(entry), described(obj)] for entry, obj in zip(entries, objects)],
+            "entries": [[allowlist.entry_name(entry), described(obj)] for entry, obj in zip(entries, objects)],
             "omegaconf_imported": "omegaconf" in sys.modules,
         }
     )

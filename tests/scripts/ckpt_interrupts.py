@@ -5,7 +5,7 @@ Two kinds of interrupt, both through ``_thread.interrupt_main()`` (what Ctrl-C d
 SIGINT handler raises ``KeyboardInterrupt`` in the main thread):
 
 * a sweep: a trace function (``sys.settrace``, opcode events) counts the bytecodes that run in
-  ta-compat's checkpoint module during one call; then each distinct bytecode position gets one
+  ta-compat's checkpoint modules during one call; then each distinct bytecode position gets one
   call with the interrupt delivered right there. Python only checks for signals at some
   bytecodes; this delivers at every one (where Python would, the handler runs at once);
 * random delays: a thread interrupts each call after a random time, up to 1.5 calls long.
@@ -35,7 +35,8 @@ from pyannote.audio import Model
 from pytorch_lightning.utilities.migration import utils as lightning_migration
 
 path, seed, budget = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-SHIM = os.path.join("ta_compat", "shims", "checkpoints.py")
+#: ta-compat's checkpoint code: the pyannote family and the shared allowlist machinery.
+SHIM = (os.path.join("ta_compat", "shims", "checkpoints.py"), os.path.join("ta_compat", "allowlist.py"))
 rng = random.Random(seed)
 baseline = names()
 Model.from_pretrained(path)  # warm: the first call imports and caches more than the rest
@@ -45,7 +46,7 @@ per_call = time.perf_counter() - started
 
 
 def in_shim(frame: FrameType) -> bool:
-    """Whether ``frame`` runs code of ta-compat's checkpoint module."""
+    """Whether ``frame`` runs code of ta-compat's checkpoint modules."""
     return frame.f_code.co_filename.endswith(SHIM)
 
 

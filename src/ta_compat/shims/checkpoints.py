@@ -27,48 +27,25 @@
   whatever resolvers the process registered (``eval`` is a common one), so a crafted value could
   reach a resolver once pyannote or lightning looks at it. They are mapped to inert stand-ins
   below that rebuild a ``ListConfig`` as a plain ``list`` of its values; interpolation strings
-  stay strings, and omegaconf need not be installed. The scope is shared by nested and
-  concurrent calls and ends when the last one returns; a ``KeyboardInterrupt`` landing as it
-  starts or ends never leaves the names allowed.
+  stay strings, and omegaconf need not be installed.
 
-A name the user allowlisted (process-wide or in a ``safe_globals`` block) is left alone: nothing
-is added under that name, and nothing of theirs is removed.
+Both reaches are ``ta_compat.allowlist``'s, shared with the other checkpoint families: the scope is
+shared by nested and concurrent calls and ends when the last one returns, a ``KeyboardInterrupt``
+landing as it starts or ends never leaves the names allowed, and a name the user allowlisted is
+left alone.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
-import os
-import signal
 import sys
-import threading
 from importlib import import_module
-from typing import Any, Callable, List, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Any, List, Tuple
 
+from ..allowlist import Entry, Scope, allow_process_wide, weights_only_by_default
 from ..marker import is_ours, mark
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 # --- stand-ins -----------------------------------------------------------------------------------
-
-
-class EnumByValue:
-    """Stands in for an ``Enum`` class in checkpoints: returns the member for a value, like the
-    class, without being one (see the module docstring: ``BUILD`` only sets attributes on objects
-    of allowlisted types, and no allowlisted type is an ``Enum`` then). ``Problem(1)`` is pickled
-    as a call of the class with the value, so checkpoints load unchanged."""
-
-    __slots__ = ("enum",)
-
-    def __init__(self, enum: Any) -> None:
-        self.enum = enum
-
-    def __call__(self, value: Any) -> Any:
-        return self.enum(value)
-
-    def __repr__(self) -> str:
-        return f"EnumByValue({self.enum.__module__}.{self.enum.__qualname__})"
 
 
 class ListConfigData(List[Any]):
@@ -106,10 +83,6 @@ class MetadataData:
 
 # --- what is allowed, and where ------------------------------------------------------------------
 
-#: (object or ``"module:attribute"`` to import, the full name the pickle uses). An ``Enum`` is
-#: allowed as its ``EnumByValue``; entries whose module is not installed are skipped.
-Entry = Tuple[Any, str]
-
 #: Allowed for the whole process once pyannote's model module is imported (inert, see above).
 PROCESS_WIDE: Tuple[Entry, ...] = (
     ("torch.torch_version:TorchVersion", "torch.torch_version.TorchVersion"),
@@ -133,199 +106,8 @@ SCOPED: Tuple[Entry, ...] = (
 )
 
 
-def entry_name(entry: Any) -> str:
-    """The full name torch matches a ``safe_globals`` entry against (``module.qualname``)."""
-    if isinstance(entry, tuple):
-        return str(entry[1])
-    return f"{entry.__module__}.{entry.__qualname__}"
-
-
-def named_entries_supported(torch: Any) -> bool:
-    """Whether this torch matches ``(object, "full.name")`` allowlist entries by that name (the
-    stand-ins need it). Checked once, on a made-up name bound to an inert stand-in."""
-    global _named_supported
-    if _named_supported is None:
-        probe = "ta_compat.shims.checkpoints.probe"
-        try:
-            with torch.serialization.safe_globals([(NodeData, probe)]):
-                user_allowed = torch._weights_only_unpickler._get_user_allowed_globals()
-            _named_supported = user_allowed.get(probe) is NodeData
-        except Exception:
-            _named_supported = False
-    return _named_supported
-
-
-_named_supported: Optional[bool] = None
-
-
-def allowed_globals(entries: Sequence[Entry], torch_module: Any = None) -> List[Any]:
-    """``entries`` as ``safe_globals`` entries, each bound to the exact name the pickle uses:
-    ``(object, "module.name")`` pairs. Where this torch lacks such pairs, only the classes whose
-    own name is the pickled one, and never an ``Enum`` (hydra-era checkpoints, and everything
-    with ``Specifications``, then fail as upstream)."""
-    if torch_module is None:
-        torch_module = import_module("torch")
-    named = named_entries_supported(torch_module)
-    allowed: List[Any] = []
-    for target, name in entries:
-        obj = _resolve(target)
-        if obj is None:
-            continue
-        if named:
-            allowed.append((obj, name))
-        elif not isinstance(obj, EnumByValue) and f"{obj.__module__}.{getattr(obj, '__qualname__', '')}" == name:
-            allowed.append(obj)
-    return allowed
-
-
-def _resolve(target: Any) -> Optional[Any]:
-    """The object to allow for a ``PROCESS_WIDE``/``SCOPED`` entry (an ``Enum``'s ``EnumByValue``),
-    or None where its module is missing."""
-    if not isinstance(target, str):
-        return target
-    module_name, _, name = target.partition(":")
-    try:
-        obj = getattr(import_module(module_name), name)
-    except (ImportError, AttributeError):
-        return None
-    return EnumByValue(obj) if isinstance(obj, type) and issubclass(obj, enum.Enum) else obj
-
-
-def _names_present(torch: Any) -> Set[str]:
-    """The names torch's allowlist already has (the user's, or ours)."""
-    present: Set[str] = set()
-    for entry in torch.serialization.get_safe_globals():
-        try:
-            present.add(entry_name(entry))
-        except Exception:
-            continue
-    return present
-
-
-# --- when is the shim needed -------------------------------------------------------------------
-
-
-def weights_only_by_default(torch: Any) -> bool:
-    """True where a ``torch.load`` that passes no ``weights_only`` (lightning 2.6 passes None) runs
-    the weights-only unpickler: torch >= 2.6, or ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` set."""
-    serialization = torch.serialization
-    if not hasattr(serialization, "safe_globals"):  # torch 2.5 added it, after add_safe_globals
-        return False
-    if os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in ("1", "y", "yes", "true"):
-        return True
-    default = getattr(serialization, "_default_to_weights_only", None)
-    if default is not None:
-        return bool(default(None))  # None: the caller passed no pickle_module, as lightning does
-    return tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 6)
-
-
-# --- the scope: shared by concurrent and nested calls ----------------------------------------
-
-
-def scoped(loader: F) -> F:
-    """``loader`` with every allowlist name allowed while it runs (see ``_hold``/``_release``)."""
-
-    @functools.wraps(loader)
-    def within_scope(*args: Any, **kwargs: Any) -> Any:
-        claim = _Claim()
-        try:
-            try:
-                _hold(claim)
-                return loader(*args, **kwargs)
-            finally:
-                _release(claim)
-        finally:
-            # A no-op once the claim is released; it releases it if an interrupt landed on the
-            # way to the first call, before that one could defer interrupts.
-            _release(claim)
-
-    return mark(within_scope)  # type: ignore[return-value]
-
-
-class _Claim:
-    """One scoped call's hold on the scope: released once, however often it is asked to be."""
-
-    __slots__ = ("held",)
-
-    def __init__(self) -> None:
-        self.held = False
-
-
-_lock = threading.Lock()
-_holders = 0
-_context: Any = None  # the entered torch.serialization.safe_globals, while _holders > 0
-
-
-def _hold(claim: _Claim) -> None:
-    """Open the scope for ``claim`` (the first holder widens torch's allowlist)."""
-    global _holders, _context
-    import torch
-
-    with _InterruptsDeferred(), _lock:
-        if claim.held:
-            return
-        if _holders == 0:
-            # Only names not allowed yet: leaving removes what was added, and must not remove
-            # (or shadow with a stand-in) what the user allowlisted.
-            present = _names_present(torch)
-            missing = [
-                entry for entry in allowed_globals(PROCESS_WIDE + SCOPED, torch) if entry_name(entry) not in present
-            ]
-            _context = torch.serialization.safe_globals(missing)
-            _context.__enter__()
-        _holders += 1
-        claim.held = True
-
-
-def _release(claim: _Claim) -> None:
-    """Close the scope for ``claim`` (the last holder narrows torch's allowlist again)."""
-    global _holders, _context
-    with _InterruptsDeferred(), _lock:
-        if not claim.held:
-            return
-        claim.held = False
-        _holders -= 1
-        if _holders == 0 and _context is not None:
-            context, _context = _context, None
-            context.__exit__(None, None, None)
-
-
-class _InterruptsDeferred:
-    """Context manager: a SIGINT (``KeyboardInterrupt``, ``_thread.interrupt_main``) that arrives
-    inside the block is handled right after it, so the scope's bookkeeping is never cut in half.
-
-    Python runs signal handlers in the main thread only, between bytecodes; there the handler is
-    swapped for one that records the signal, and the recorded one is passed to the original
-    handler once the block is done. ``signal.signal`` itself runs pending handlers before it swaps,
-    so an interrupt either lands before the block starts or after it ends. Other threads are never
-    interrupted and keep the handler as it is."""
-
-    __slots__ = ("previous", "received")
-
-    def __enter__(self) -> None:
-        self.previous: Any = None
-        self.received: Optional[Tuple[int, Any]] = None
-        if threading.current_thread() is not threading.main_thread():
-            return
-        current = signal.getsignal(signal.SIGINT)
-        if callable(current):  # a Python-level handler (not SIG_DFL/SIG_IGN, not set from C)
-            self.previous = current
-            try:
-                signal.signal(signal.SIGINT, self._record)
-            except ValueError:  # a subinterpreter's main thread: its signals go elsewhere
-                self.previous = None
-
-    def __exit__(self, *exc: Any) -> None:
-        previous = self.previous
-        if previous is None:
-            return
-        self.previous = None
-        signal.signal(signal.SIGINT, previous)
-        if self.received is not None:
-            previous(*self.received)
-
-    def _record(self, signum: int, frame: Any) -> None:
-        self.received = (signum, frame)
+#: The scope of pyannote's loading.
+PYANNOTE_LOADING = Scope("pyannote", SCOPED)
 
 
 # --- the shim ----------------------------------------------------------------------------------
@@ -339,20 +121,11 @@ def apply(model_module: Any) -> List[str]:
     model_class = model_module.Model
     if not weights_only_by_default(torch) or _major_version(sys.modules.get("pyannote.audio")) >= 4:
         return []  # torch < 2.6 loads anything; pyannote 4 loads with weights_only=False itself
-    patched = _allow_process_wide(torch)
+    patched = [f"torch.serialization safe global {name}" for name in allow_process_wide(PROCESS_WIDE, torch)]
     patched += _scope_from_pretrained(model_class, f"{model_module.__name__}.Model")
     patched += _scope_load_from_checkpoint(model_class, f"{model_module.__name__}.Model")
     patched += _scope_checkpoint_connector(model_module.__name__)
     return patched
-
-
-def _allow_process_wide(torch: Any) -> List[str]:
-    """Add the ``PROCESS_WIDE`` names torch's allowlist lacks; returns them (as patched names)."""
-    present = _names_present(torch)
-    missing = [entry for entry in allowed_globals(PROCESS_WIDE, torch) if entry_name(entry) not in present]
-    if missing:
-        torch.serialization.add_safe_globals(missing)
-    return [f"torch.serialization safe global {entry_name(entry)}" for entry in missing]
 
 
 def _scope_from_pretrained(model_class: Any, qualified: str) -> List[str]:
@@ -360,7 +133,7 @@ def _scope_from_pretrained(model_class: Any, qualified: str) -> List[str]:
     original = getattr(current, "__func__", None)
     if original is None or is_ours(original):
         return []
-    model_class.from_pretrained = classmethod(scoped(original))
+    model_class.from_pretrained = classmethod(PYANNOTE_LOADING(original))
     return [f"{qualified}.from_pretrained"]
 
 
@@ -376,7 +149,7 @@ def _scope_load_from_checkpoint(model_class: Any, qualified: str) -> List[str]:
     original = getattr(descriptor, "__func__", None)
     if original is None:
         return []
-    model_class.load_from_checkpoint = type(descriptor)(scoped(original))
+    model_class.load_from_checkpoint = type(descriptor)(PYANNOTE_LOADING(original))
     return [f"{qualified}.load_from_checkpoint"]
 
 
@@ -391,7 +164,7 @@ def _scope_checkpoint_connector(model_module_name: str) -> List[str]:
     original = connector.__dict__.get("resume_start")
     if original is None or is_ours(original):
         return []
-    original_in_scope = scoped(original)
+    original_in_scope = PYANNOTE_LOADING(original)
 
     @functools.wraps(original)
     def resume_start(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Fake ``torch.serialization``: just what ``ta_compat.shims.checkpoints`` asks of torch >= 2.6."""
+"""Fake ``torch.serialization``: just what ``ta_compat.allowlist`` asks of torch >= 2.6."""
 
 import contextlib
 
