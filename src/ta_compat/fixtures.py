@@ -1,12 +1,16 @@
-"""Small real inputs for the demo, the tests and the doctor: generated audio and pyannote
-checkpoints built from pyannote's own model classes with random weights (nothing is downloaded).
+"""Small real inputs for the demo, the tests and the doctor: generated audio, and pyannote,
+speechbrain, bark and asteroid checkpoints built from the libraries' own model classes with random
+weights (nothing is downloaded).
 
-Checkpoints are saved the way pyannote's own tools save them, so the same globals are pickled.
+Checkpoints are saved the way each library's own tools save them (or, for bark, which ships no
+save path, laid out as its released files), so the same globals are pickled.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+from importlib import import_module
 from typing import Any, Dict, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -279,3 +283,88 @@ def write_speechbrain_repo(folder: PathLike) -> str:
     torch.manual_seed(0)
     torch.save(ECAPA_TDNN(**_SPEECHBRAIN_ECAPA).state_dict(), os.path.join(folder, "embedding_model.ckpt"))
     return os.fspath(folder)
+
+
+#: pickle's pure-Python pickler, whose ``save_global``, ``write`` and ``memoize`` typeshed leaves out.
+_PurePythonPickler: Any = pickle._Pickler
+
+
+class _Numpy1Pickler(_PurePythonPickler):  # type: ignore[misc]
+    """The pure-Python pickler writing numpy's scalar reconstructor under its numpy-1 name,
+    ``numpy.core.multiarray.scalar``, as bark's released checkpoints have it. numpy 2's object
+    calls itself ``numpy._core.multiarray.scalar``; pickle writes a function as a ``GLOBAL`` opcode
+    of its own ``__module__`` and name, so this pickler writes that opcode itself (protocol 2, as
+    ``torch.save``; everything else is pickled as usual). numpy 2 still loads the old name."""
+
+    def save_global(self, obj: Any, name: Any = None) -> None:
+        """The numpy-1 name for numpy's scalar reconstructor, pickle's own for everything else."""
+        import numpy
+
+        multiarray: Any = import_module(
+            "numpy._core.multiarray" if hasattr(numpy, "_core") else "numpy.core.multiarray"
+        )
+        if obj is multiarray.scalar:
+            self.write(pickle.GLOBAL + b"numpy.core.multiarray\nscalar\n")
+            self.memoize(obj)
+            return
+        super().save_global(obj, name)
+
+
+#: A tiny bark GPT (bark.model.GPTConfig fields); bark's own are 12 layers of 768.
+_BARK_GPT = {
+    "block_size": 16,
+    "input_vocab_size": 32,
+    "output_vocab_size": 32,
+    "n_layer": 1,
+    "n_head": 2,
+    "n_embd": 8,
+    "dropout": 0.0,
+    "bias": False,
+}
+
+
+def write_bark_checkpoint(path: PathLike) -> str:
+    """A bark GPT checkpoint laid out as bark's released ``coarse_2.pt`` (``model``, ``model_args``,
+    ``iter_num``, ``best_val_loss`` as a numpy ``float64``, ``config``), pickled with the numpy-1
+    name of the scalar (``_Numpy1Pickler``); random weights."""
+    import types
+
+    import numpy
+    import torch
+    from bark.model import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    checkpoint = {
+        "model": GPT(GPTConfig(**_BARK_GPT)).state_dict(),
+        "model_args": dict(_BARK_GPT),
+        "iter_num": 10,
+        "best_val_loss": numpy.float64(1.25),
+        "config": {"batch_size": 1},
+    }
+    numpy1 = types.ModuleType("numpy1_pickle")
+    numpy1.Pickler = _Numpy1Pickler  # type: ignore[attr-defined]
+    torch.save(checkpoint, os.fspath(path), pickle_module=numpy1)
+    return os.fspath(path)
+
+
+def write_asteroid_package(path: PathLike) -> str:
+    """A ConvTasNet package as asteroid's ``BaseModel.serialize`` writes it (``model_name``,
+    ``state_dict``, ``model_args``, ``infos`` with the software versions), tiny, random weights."""
+    import torch
+    from asteroid.models import ConvTasNet
+
+    torch.manual_seed(0)
+    model = ConvTasNet(
+        n_src=2,
+        n_blocks=1,
+        n_repeats=1,
+        bn_chan=8,
+        hid_chan=8,
+        skip_chan=8,
+        n_filters=16,
+        kernel_size=16,
+        stride=8,
+        sample_rate=8000,
+    )
+    torch.save(model.serialize(), os.fspath(path))
+    return os.fspath(path)
