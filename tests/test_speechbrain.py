@@ -21,6 +21,7 @@ from conftest import (
     clean_env,
     fake_hub_env,
     fake_hub_server,
+    pip,
     result_of,
     run_python,
     run_script,
@@ -106,6 +107,21 @@ def test_speechbrain_1_1_under_pyannote_and_on_missing_files_fails_without_the_f
     assert data["from_hparams"] == {"ok": [1, 1, 12]}  # 1.1's own call works on hub 2.x
     assert data["pyannote"] == {"error": TYPE_ERROR_1_1}
     assert data["missing"]["error"].startswith("RemoteEntryNotFoundError: 404 Client Error.")
+
+
+def test_nothing_is_patched_on_hub_0(
+    fresh_venv: Any, wheel: Path, repo_files: Dict[str, Dict[str, Path]], tmp_path: Path
+) -> None:
+    """speechbrain 1.0.3 was written for huggingface_hub 0.x: there it works as it is."""
+    python = fresh_venv("modern")
+    pip(python, "install", "-q", "--no-deps", "speechbrain==1.0.3", "huggingface_hub<1.0", os.fspath(wheel))
+    with fake_hub_server(repo_files) as (endpoint, _):
+        data = fetch_report(python, REPO_ID, fake_hub_env(endpoint), tmp_path)
+    assert data["hub"].split(".")[0] == "0"
+    assert data["state"]["speechbrain"] == ["not needed", []]
+    assert data["hub_is_the_module"] is True
+    assert data["from_hparams"] == {"ok": [1, 1, 12]}, data
+    assert data["missing"] == {"error": "ValueError: File not found on HF hub"}
 
 
 # --- offline: a populated Hub cache --------------------------------------------------------------

@@ -65,7 +65,9 @@ def legacy_bases(error: type, hub: Any, http_error: type) -> Tuple[type, ...]:
     """The bases huggingface_hub 0.x gave the error class ``error`` that speechbrain's ``except``
     clauses look for and hub >= 1.0 dropped: ``requests``' ``HTTPError`` for the Hub's HTTP errors
     and its offline not-in-cache error, ``ValueError`` too for the latter."""
-    errors = hub.errors
+    errors = getattr(hub, "errors", None)  # huggingface_hub < 0.23 kept them elsewhere, all requests' already
+    if errors is None:
+        return ()
     if issubclass(error, errors.LocalEntryNotFoundError):
         wanted: Tuple[type, ...] = (http_error, ValueError)
     elif issubclass(error, errors.HfHubHTTPError):
