@@ -33,6 +33,7 @@ them on in a ``FetchConfig`` (and a ``torch.device`` in ``run_opts`` as the name
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -187,10 +188,12 @@ def _fetch_config() -> Optional[type]:
 
 
 def probe(folder: str) -> None:
-    """``from_hparams`` of a tiny model repo (no ``custom.py``) from an offline Hub cache, as
-    speechbrain code calls it; and pyannote 3.x's speechbrain embedding, where installed."""
+    """``from_hparams`` of a tiny model repo (no ``custom.py``) from an offline Hub cache, and a
+    fetch of the absent file, as speechbrain code does them; and pyannote 3.x's speechbrain
+    embedding, where installed."""
     import huggingface_hub.constants
     from speechbrain.inference import EncoderClassifier
+    from speechbrain.utils.fetching import fetch
 
     from ..fixtures import populate_hf_cache, write_speechbrain_repo
 
@@ -203,6 +206,9 @@ def probe(folder: str) -> None:
     default_cache, huggingface_hub.constants.HF_HUB_CACHE = huggingface_hub.constants.HF_HUB_CACHE, cache
     try:
         EncoderClassifier.from_hparams(source="ta-compat/speechbrain-probe", savedir=os.path.join(folder, "saved"))
+        # the absent custom.py: "not there" is the ValueError speechbrain's callers expect
+        with contextlib.suppress(ValueError):
+            fetch("custom.py", "ta-compat/speechbrain-probe", os.path.join(folder, "saved"))
     finally:
         huggingface_hub.constants.HF_HUB_CACHE = default_cache
     try:
