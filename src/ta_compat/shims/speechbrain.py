@@ -82,14 +82,17 @@ def as_legacy_error(exc: BaseException, hub: Any, http_error: type) -> None:
     """Give ``exc`` (raised by the Hub) the bases 0.x gave it, in place: same object, message,
     attributes and traceback; its class is a marked subclass of its own, named as its own."""
     error = type(exc)
-    if error not in _legacy_classes:
-        bases = legacy_bases(error, hub, http_error)
-        if not bases:
-            return
-        legacy = type(error.__name__, (error, *bases), {"__module__": error.__module__})
-        legacy.__qualname__ = error.__qualname__
-        _legacy_classes[error] = mark(legacy)
-    exc.__class__ = _legacy_classes[error]
+    try:
+        if error not in _legacy_classes:
+            bases = legacy_bases(error, hub, http_error)
+            if not bases:
+                return
+            legacy = type(error.__name__, (error, *bases), {"__module__": error.__module__})
+            legacy.__qualname__ = error.__qualname__
+            _legacy_classes[error] = mark(legacy)
+        exc.__class__ = _legacy_classes[error]
+    except TypeError:  # a layout or base order Python refuses: the Hub's error goes on as it is
+        pass
 
 
 def legacy_hub_download(hub: Any, http_error: type, map_keyword: bool) -> Callable[..., Any]:
@@ -127,7 +130,8 @@ def _patch_fetcher(fetching: Any) -> List[str]:
     if not isinstance(hub, types.ModuleType) or is_ours(hub) or not isinstance(http_error, type):
         return []
     map_keyword = rejects_use_auth_token(hub.hf_hub_download)
-    map_errors = bool(legacy_bases(hub.errors.HfHubHTTPError, hub, http_error))
+    errors = getattr(hub, "errors", None)
+    map_errors = errors is not None and bool(legacy_bases(errors.HfHubHTTPError, hub, http_error))
     if not (map_keyword or map_errors):
         return []  # huggingface_hub 0.x: speechbrain works as written
     fetching.huggingface_hub = hub_view(hub, legacy_hub_download(hub, http_error, map_keyword))
