@@ -1,9 +1,11 @@
-"""Times one library's own checkpoint loader in this venv: ``python neighbour_worker.py LIBRARY LOADS``.
+"""Times one library's own checkpoint loader in this venv: ``python neighbour_worker.py LIBRARY PAIRS``.
 
-Writes the library's tiny checkpoint (``ta_compat.fixtures``) into a scratch folder, loads it once
-to warm up, then ``LOADS`` times, and prints the seconds of each load as JSON. Whether ta-compat's
-family or torch's ``weights_only=False`` workaround (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, the
-family off) does the job is the caller's choice of environment.
+Writes the library's tiny checkpoint (``ta_compat.fixtures``) into a scratch folder, warms up,
+then times PAIRS pairs of loads, alternating which goes first: one with ta-compat (torch's
+weights-only unpickler, the family's names allowed) and one as the ``weights_only=False``
+workaround users apply (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, which torch reads at each
+``torch.load`` that passes no ``weights_only``, as both libraries do). Prints
+``[[ta_compat_seconds, workaround_seconds, ta_compat_went_first], ...]`` as JSON.
 """
 
 from __future__ import annotations
@@ -36,17 +38,29 @@ def loader(library: str, folder: str) -> Callable[[], Any]:
     return lambda: BaseModel.from_pretrained(package)
 
 
+def timed(load: Callable[[], Any], workaround: bool) -> float:
+    """Seconds of one load, as ta-compat does it or as the workaround does it."""
+    if workaround:
+        os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        start = time.perf_counter()
+        load()
+        return time.perf_counter() - start
+    finally:
+        os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+
+
 def main() -> None:
-    """Print the time of each of LOADS loads."""
-    library, loads = sys.argv[1], int(sys.argv[2])
+    """Print the times of PAIRS pairs of loads."""
+    library, pairs = sys.argv[1], int(sys.argv[2])
     with tempfile.TemporaryDirectory() as folder:
         load = loader(library, folder)
-        load()
+        timed(load, False), timed(load, True)
         times = []
-        for _ in range(loads):
-            start = time.perf_counter()
-            load()
-            times.append(time.perf_counter() - start)
+        for index in range(pairs):
+            first = index % 2 == 1  # the workaround goes first in every other pair
+            one, other = timed(load, first), timed(load, not first)
+            times.append([other, one, False] if first else [one, other, True])
     print(json.dumps(times))
 
 
