@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # for type checkers only (used in type comments, which ruff d
 TARGETS = frozenset(
     {
         "torchaudio",
+        "asteroid.models.base_models",
+        "bark.generation",
         "pyannote.audio.core.inference",
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
@@ -30,6 +32,8 @@ TARGETS = frozenset(
         "TTS.tts.configs.xtts_config",
         "demucs.states",
         "fairseq.checkpoint_utils",
+        "pyannote.audio.pipelines.speaker_verification",
+        "speechbrain.utils.fetching",
     }
 )
 

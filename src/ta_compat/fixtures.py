@@ -1,13 +1,17 @@
-"""Small real inputs for the demo, the tests and the doctor: generated audio and pyannote
-checkpoints built from pyannote's own model classes with random weights (nothing is downloaded).
+"""Small real inputs for the demo, the tests and the doctor: generated audio, and pyannote,
+speechbrain, bark and asteroid checkpoints built from the libraries' own model classes with random
+weights (nothing is downloaded).
 
-Checkpoints are saved the way pyannote's own tools save them, so the same globals are pickled.
+Checkpoints are saved the way each library's own tools save them (or, for bark, which ships no
+save path, laid out as its released files), so the same globals are pickled.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Union
+import pickle
+from importlib import import_module
+from typing import Any, Dict, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -235,3 +239,136 @@ def populate_hf_cache(cache_dir: PathLike, repo_id: str, files: Dict[str, PathLi
     with open(os.path.join(repo, "refs", "main"), "w") as handle:
         handle.write(commit)
     return snapshot
+
+
+#: A speechbrain ``EncoderClassifier`` repo as speechbrain's Hub models lay it out (an ECAPA-TDNN,
+#: as pyannote's default speechbrain embedding), shrunk to a few thousand weights.
+_SPEECHBRAIN_ECAPA = {
+    "input_size": 8,
+    "channels": [16, 16, 16, 16, 48],
+    "kernel_sizes": [5, 3, 3, 3, 1],
+    "dilations": [1, 2, 3, 4, 1],
+    "attention_channels": 8,
+    "lin_neurons": 12,
+}
+_SPEECHBRAIN_HYPERPARAMS = """\
+sample_rate: 16000
+compute_features: !new:speechbrain.lobes.features.Fbank
+    n_mels: 8
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+    std_norm: False
+embedding_model: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN
+{ecapa}
+modules:
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    embedding_model: !ref <embedding_model>
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        embedding_model: !ref <embedding_model>
+"""
+
+
+def write_speechbrain_repo(folder: PathLike) -> str:
+    """A speechbrain model repo (``hyperparams.yaml``, ``embedding_model.ckpt`` saved as speechbrain's
+    checkpointer saves a module: its ``state_dict``) in ``folder``, random weights; returns ``folder``."""
+    import torch
+    from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
+
+    os.makedirs(folder, exist_ok=True)
+    ecapa = "\n".join(f"    {key}: {value}" for key, value in _SPEECHBRAIN_ECAPA.items())
+    with open(os.path.join(folder, "hyperparams.yaml"), "w") as handle:
+        handle.write(_SPEECHBRAIN_HYPERPARAMS.format(ecapa=ecapa))
+    torch.manual_seed(0)
+    torch.save(ECAPA_TDNN(**_SPEECHBRAIN_ECAPA).state_dict(), os.path.join(folder, "embedding_model.ckpt"))
+    return os.fspath(folder)
+
+
+#: pickle's pure-Python pickler, whose ``save_global``, ``write`` and ``memoize`` typeshed leaves out.
+_PurePythonPickler: Any = pickle._Pickler
+
+
+class _Numpy1Pickler(_PurePythonPickler):  # type: ignore[misc]
+    """The pure-Python pickler writing numpy's scalar reconstructor under its numpy-1 name,
+    ``numpy.core.multiarray.scalar``, as bark's released checkpoints have it. numpy 2's object
+    calls itself ``numpy._core.multiarray.scalar``; pickle writes a function as a ``GLOBAL`` opcode
+    of its own ``__module__`` and name, so this pickler writes that opcode itself (protocol 2, as
+    ``torch.save``; everything else is pickled as usual). numpy 2 still loads the old name."""
+
+    def save_global(self, obj: Any, name: Any = None) -> None:
+        """The numpy-1 name for numpy's scalar reconstructor, pickle's own for everything else."""
+        import numpy
+
+        multiarray: Any = import_module(
+            "numpy._core.multiarray" if hasattr(numpy, "_core") else "numpy.core.multiarray"
+        )
+        if obj is multiarray.scalar:
+            self.write(pickle.GLOBAL + b"numpy.core.multiarray\nscalar\n")
+            self.memoize(obj)
+            return
+        super().save_global(obj, name)
+
+
+#: A tiny bark GPT (bark.model.GPTConfig fields); bark's own are 12 layers of 768.
+_BARK_GPT = {
+    "block_size": 16,
+    "input_vocab_size": 32,
+    "output_vocab_size": 32,
+    "n_layer": 1,
+    "n_head": 2,
+    "n_embd": 8,
+    "dropout": 0.0,
+    "bias": False,
+}
+
+
+def write_bark_checkpoint(path: PathLike, config: Optional[Dict[str, Any]] = None) -> str:
+    """A bark GPT checkpoint laid out as bark's released ``coarse_2.pt`` (``model``, ``model_args``,
+    ``iter_num``, ``best_val_loss`` as a numpy ``float64``, ``config``: the training run's, here
+    ``config`` or a placeholder), pickled with the numpy-1 name of the scalar (``_Numpy1Pickler``);
+    random weights."""
+    import types
+
+    import numpy
+    import torch
+    from bark.model import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    checkpoint = {
+        "model": GPT(GPTConfig(**_BARK_GPT)).state_dict(),
+        "model_args": dict(_BARK_GPT),
+        "iter_num": 10,
+        "best_val_loss": numpy.float64(1.25),
+        "config": {"batch_size": 1} if config is None else config,
+    }
+    numpy1 = types.ModuleType("numpy1_pickle")
+    numpy1.Pickler = _Numpy1Pickler  # type: ignore[attr-defined]
+    torch.save(checkpoint, os.fspath(path), pickle_module=numpy1)
+    return os.fspath(path)
+
+
+def write_asteroid_package(path: PathLike, infos: Optional[Dict[str, Any]] = None) -> str:
+    """A ConvTasNet package as asteroid's ``BaseModel.serialize`` writes it (``model_name``,
+    ``state_dict``, ``model_args``, ``infos`` with the software versions, plus ``infos``), tiny,
+    random weights."""
+    import torch
+    from asteroid.models import ConvTasNet
+
+    torch.manual_seed(0)
+    model = ConvTasNet(
+        n_src=2,
+        n_blocks=1,
+        n_repeats=1,
+        bn_chan=8,
+        hid_chan=8,
+        skip_chan=8,
+        n_filters=16,
+        kernel_size=16,
+        stride=8,
+        sample_rate=8000,
+    )
+    package = model.serialize()
+    package["infos"].update(infos or {})
+    torch.save(package, os.fspath(path))
+    return os.fspath(path)
