@@ -17,9 +17,9 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 import pytest
-from test_hub import COMMIT, FakeHub
 
-from conftest import SCRIPTS, Stack
+from conftest import HUB_COMMIT as COMMIT
+from conftest import SCRIPTS, FakeHub, Stack
 
 TOKEN = "hf_ta_compat_pyannote4_token"
 MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
