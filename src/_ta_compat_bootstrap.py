@@ -32,8 +32,18 @@ TARGETS = frozenset(
         "pyannote.audio.core.io",
         "pyannote.audio.core.model",
         "pyannote.audio.core.pipeline",
+        "pkg_resources",
+        "torch.onnx",
+        "style_bert_vits2.nlp.bert_models",
     }
 )
+
+#: Targets the import hook stands in for when no other finder finds them (``_ta_compat_hook``):
+#: an empty module whose families' preparations fill it, marked by ``STAND_IN_ORIGIN``.
+STAND_INS = frozenset({"pkg_resources"})
+
+#: The ``__spec__.origin`` of a stand-in module.
+STAND_IN_ORIGIN = "ta-compat stand-in"
 
 #: ta-compat's own top-level modules, always imported from where this module is installed.
 OWN = frozenset({"_ta_compat_hook", "ta_compat"})

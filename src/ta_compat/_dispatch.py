@@ -54,6 +54,12 @@ _prepared: Dict[str, List[str]] = {}
 _warned_unknown: Set[str] = set()
 
 
+def enabled_for(target: str) -> bool:
+    """Whether any family of ``target`` is on (the import hook asks before standing in for it)."""
+    disabled = settings.disabled_families(families.names())
+    return any(family.name not in disabled for family in families.by_target(target))
+
+
 def prepare_target(target: str, module: Any) -> None:
     """Run the preparations of ``target``'s enabled families as ``module`` starts to execute."""
     disabled = settings.disabled_families(families.names())

@@ -159,6 +159,41 @@ FAMILIES: Tuple[Family, ...] = (
         "soundfile (PyAV where installed) where torchcodec is missing or cannot load FFmpeg, never over a working one",
         prepare="ta_compat.shims.torchcodec_fallback:prepare",
     ),
+    Family(
+        "pkg_resources",
+        ("pkg_resources",),
+        "ta_compat.shims.pkg_resources_subset:apply",
+        "ta_compat.shims.pkg_resources_subset:probe",
+        (),
+        "setuptools",
+        "pkg_resources (resource_filename/stream/string, get_distribution, require, parse_version, "
+        "iter_entry_points) where setuptools >= 82 or a Python 3.12+ venv has none",
+        "a stand-in module with the subset legacy audio packages use (librosa 0.9, resampy, pyopenjtalk, cn2an), "
+        "only where no real pkg_resources can be imported",
+        prepare="ta_compat.shims.pkg_resources_subset:prepare",
+    ),
+    Family(
+        "onnx-export",
+        ("torch.onnx",),
+        "ta_compat.shims.onnx_export:apply",
+        "ta_compat.shims.onnx_export:probe",
+        ("torch", "onnx"),
+        "torch",
+        "torch.onnx.export's default dynamo=False (torch <= 2.8)",
+        "a call that passes no dynamo= exports with the TorchScript exporter, as before torch 2.9; "
+        "a call that passes it is untouched",
+    ),
+    Family(
+        "sbv2-dtype",
+        ("style_bert_vits2.nlp.bert_models",),
+        "ta_compat.shims.sbv2_dtype:apply",
+        "ta_compat.shims.sbv2_dtype:probe",
+        ("torch", "transformers", "style_bert_vits2"),
+        "transformers",
+        "transformers 4's float32 default in Style-Bert-VITS2's from_pretrained calls on transformers >= 5",
+        "Style-Bert-VITS2's own calls that pass no dtype load in torch's default dtype; every other caller keeps "
+        "transformers 5's config dtype",
+    ),
 )
 
 # The functions below read ``FAMILIES`` at each call, so a family added to it (a test's made-up
