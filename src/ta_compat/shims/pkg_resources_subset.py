@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from types import ModuleType
-from typing import IO, Any, Iterator, List, Optional
+from typing import IO, Any, Dict, Iterator, List, Optional, Set
 
 import _ta_compat_bootstrap
 
@@ -63,7 +63,7 @@ class VersionConflict(ResolutionError):
         self.req = req
 
     def __str__(self) -> str:
-        return f"({self.dist!r}, {self.req!r})"
+        return f"({self.dist!r}, Requirement.parse({self.req!r}))"
 
 
 class Distribution:
@@ -71,7 +71,7 @@ class Distribution:
 
     def __init__(self, metadata: Any) -> None:
         self._metadata = metadata
-        self.project_name: str = metadata.metadata["Name"]
+        self.project_name = _safe_name(metadata.metadata["Name"])
         self.key = self.project_name.lower()
         self.version: str = metadata.version
         self.location = os.fspath(metadata.locate_file(""))
@@ -81,8 +81,11 @@ class Distribution:
         """The version as ``parse_version`` gives it."""
         return parse_version(self.version)
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         return f"{self.project_name} {self.version}"
+
+    def __repr__(self) -> str:
+        return f"{self} ({self.location})"
 
 
 def _metadata_of(name: str) -> Any:
@@ -103,7 +106,7 @@ def _split(requirement: str) -> "tuple[str, str]":
 
 
 def _checked(requirement: str) -> Distribution:
-    """The installed distribution meeting ``requirement``, as ``pkg_resources`` resolves one name."""
+    """The installed distribution meeting one requirement string, as ``get_distribution`` finds it."""
     name, rest = _split(requirement)
     dist = Distribution(_metadata_of(name))
     if rest:
@@ -121,16 +124,64 @@ def get_distribution(dist: Any) -> Distribution:
     return _checked(str(dist))
 
 
-def require(*requirements: Any) -> List[Distribution]:
-    """The installed distributions meeting ``requirements`` (strings or lists of them); unlike
-    setuptools it checks the named distributions, not their own requirements in turn."""
-    found: List[Distribution] = []
-    for requirement in requirements:
-        for line in [requirement] if isinstance(requirement, str) else requirement:
-            for single in str(line).splitlines():
-                if single.strip() and not single.strip().startswith("#"):
-                    found.append(_checked(single.strip()))
+def _dependencies(dist: Distribution, extras: Any) -> List[Any]:
+    """What ``dist`` requires with ``extras``, as setuptools' ``DistInfoDistribution.requires``
+    lists it: the unconditional requirements first, then each extra's own."""
+    from packaging.requirements import Requirement
+
+    declared = [Requirement(line) for line in dist._metadata.requires or ()]
+
+    def wanted(extra: str) -> List[Any]:
+        return [req for req in declared if not req.marker or req.marker.evaluate({"extra": extra})]
+
+    common = list(dict.fromkeys(wanted(""), None))
+    found = list(common)
+    for extra in extras:
+        found += [req for req in wanted(extra) if req not in common]
     return found
+
+
+def require(*requirements: Any) -> List[Distribution]:
+    """The installed distributions ``requirements`` (strings, or lists of lines) need, their own
+    requirements in turn, in setuptools' ``WorkingSet.resolve`` order (a distribution is listed
+    again for each requirement that names it); ``DistributionNotFound``/``VersionConflict`` where
+    one is missing or of another version."""
+    from packaging.requirements import Requirement
+
+    lines = [line for item in requirements for line in ([item] if isinstance(item, str) else item)]
+    pending = [Requirement(line.strip()) for text in lines for line in str(text).splitlines()]
+    pending = [req for req in pending if str(req).strip() and not str(req).startswith("#")][::-1]
+    processed: Set[Any] = set()
+    extras_of: Dict[Any, Any] = {}
+    activated: List[Distribution] = []
+    while pending:
+        req = pending.pop(0)
+        key = _identity(req)
+        if key in processed:
+            continue
+        if req.marker and not any(req.marker.evaluate({"extra": extra}) for extra in extras_of.get(key, ("",))):
+            continue
+        dist = Distribution(_metadata_of(req.name))
+        activated.append(dist)
+        if not req.specifier.contains(dist.version, prereleases=True):
+            raise VersionConflict(dist, str(req))
+        new = _dependencies(dist, sorted(req.extras))[::-1]
+        pending.extend(new)
+        for dependency in new:
+            extras_of[_identity(dependency)] = tuple(sorted(req.extras)) + ("",)
+        processed.add(key)
+    return activated
+
+
+def _identity(req: Any) -> Any:
+    """What makes two requirements the same one for setuptools (its ``Requirement.hashCmp``): the
+    safe name, the specifiers (``>=1.17`` is ``>=1.17.0``), extras, URL and markers."""
+    return (_safe_name(req.name).lower(), req.specifier, frozenset(req.extras), req.url, str(req.marker))
+
+
+def _safe_name(name: str) -> str:
+    """setuptools' ``safe_name``: runs of characters other than letters, digits and ``.`` become ``-``."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", name)
 
 
 def parse_version(version: str) -> Any:
