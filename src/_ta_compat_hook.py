@@ -47,7 +47,8 @@ def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[Mod
         if spec is None and fullname in _ta_compat_bootstrap.STAND_INS and _stand_in_wanted(fullname):
             from importlib.machinery import ModuleSpec
 
-            spec = ModuleSpec(fullname, StandInLoader(), origin=_ta_compat_bootstrap.STAND_IN_ORIGIN)
+            loader = StandInLoader()  # the loader protocol, without importing importlib.abc for its base class
+            spec = ModuleSpec(fullname, loader, origin=_ta_compat_bootstrap.STAND_IN_ORIGIN)  # type: ignore[arg-type]
         if spec is not None and spec.loader is not None:
             ShimmingExec.wrap(spec.loader, fullname)
     except Exception:  # the import proceeds unhooked rather than fail

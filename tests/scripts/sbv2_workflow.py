@@ -116,7 +116,7 @@ def bert_step(folder: str) -> Dict[str, Any]:
     from transformers import AutoModelForMaskedLM
 
     _load_bert(folder)
-    normalized, phones, tones, word2ph = clean_text(TEXT, Languages.JP, use_jp_extra=True, raise_yomi_error=False)
+    normalized, _phones, _tones, word2ph = clean_text(TEXT, Languages.JP, use_jp_extra=True, raise_yomi_error=False)
     feature = extract_bert_feature(normalized, word2ph, Languages.JP, "cpu")
     plain = AutoModelForMaskedLM.from_pretrained(paths(folder)["bert"])
     return {
@@ -155,7 +155,7 @@ def onnx_step(folder: str) -> Dict[str, Any]:
     where = paths(folder)
     hps = HyperParameters.load_from_json(where["config"])
     net_g = get_net_g(where["model"], hps.version, "cpu", hps)  # what TTSModel.load() holds
-    bert, ja_bert, en_bert, phones, tones, lang_ids = get_text(TEXT, Languages.JP, hps, "cpu")
+    _bert, ja_bert, _en_bert, phones, tones, lang_ids = get_text(TEXT, Languages.JP, hps, "cpu")
     inputs = (
         phones.unsqueeze(0),
         torch.LongTensor([phones.size(0)]),
@@ -209,9 +209,7 @@ def onnx_step(folder: str) -> Dict[str, Any]:
     onnx.checker.check_model(where["onnx"])
     session = onnxruntime.InferenceSession(where["onnx"], providers=["CPUExecutionProvider"])
     feed = {
-        argument.name: value.numpy()
-        for argument, value in zip(session.get_inputs(), inputs)
-        if argument.name in names
+        argument.name: value.numpy() for argument, value in zip(session.get_inputs(), inputs) if argument.name in names
     }
     (audio,) = session.run(["output"], feed)[:1]
     return {"onnx_bytes": os.path.getsize(where["onnx"]), "output_shape": list(np.shape(audio))}

@@ -66,7 +66,7 @@ def probe(folder: str) -> None:
 
     from ..probes import ProbeFailure
 
-    class RepeatByCounts(torch.nn.Module):
+    class RepeatByCounts(torch.nn.Module):  # type: ignore[misc]  # torch is not followed: Any
         """Data-dependent output length, as in Style-Bert-VITS2's duration expansion."""
 
         def forward(self, values: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:

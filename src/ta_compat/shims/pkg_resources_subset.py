@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from types import ModuleType
-from typing import IO, Any, Dict, Iterator, List, Optional, Set
+from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import _ta_compat_bootstrap
 
@@ -97,7 +97,7 @@ def _metadata_of(name: str) -> Any:
         raise DistributionNotFound(name) from None
 
 
-def _split(requirement: str) -> "tuple[str, str]":
+def _split(requirement: str) -> Tuple[str, str]:
     """(name, the rest: extras, version specifiers, markers) of a requirement string."""
     match = _NAME.fullmatch(requirement)
     if match is None:
@@ -168,7 +168,7 @@ def require(*requirements: Any) -> List[Distribution]:
         new = _dependencies(dist, sorted(req.extras))[::-1]
         pending.extend(new)
         for dependency in new:
-            extras_of[_identity(dependency)] = tuple(sorted(req.extras)) + ("",)
+            extras_of[_identity(dependency)] = (*sorted(req.extras), "")
         processed.add(key)
     return activated
 
@@ -227,7 +227,7 @@ def resource_filename(package_or_requirement: Any, resource_name: str) -> str:
 
 def resource_stream(package_or_requirement: Any, resource_name: str) -> IO[bytes]:
     """The resource opened for reading in binary mode."""
-    return open(resource_filename(package_or_requirement, resource_name), "rb")  # noqa: SIM115  (the caller's)
+    return open(resource_filename(package_or_requirement, resource_name), "rb")
 
 
 def resource_string(package_or_requirement: Any, resource_name: str) -> bytes:
