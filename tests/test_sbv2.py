@@ -13,6 +13,7 @@ The families' logic that needs no stack (which transformers loads in the config'
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -95,6 +96,26 @@ def test_onnx_export_changes_nothing_on_torch_2_8(legacy_python: Path) -> None:
     result = run_python(legacy_python, "import torch.onnx", env=clean_env(TA_COMPAT_DEBUG="1"))
     assert result.returncode == 0, result.stderr
     assert re.search(r"^ta-compat: torch\.onnx \S+: onnx-export not needed$", result.stderr, re.M), result.stderr
+
+
+def test_the_doctor_probes_tell_each_family_needed(sbv2: Sbv2) -> None:
+    """The probes ``ta-compat doctor`` runs for the three families (``python -m ta_compat.probes``,
+    as the doctor calls it): they work with ta-compat, and each fails with its family off."""
+    names = "pkg_resources,onnx-export,sbv2-dtype"
+
+    def probes(disable: str = "") -> Dict[str, Any]:
+        env = clean_env(TA_COMPAT_DISABLE=disable) if disable else clean_env()
+        result = run_python(sbv2.python, "from ta_compat.probes import main; main()", names, env=env)
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout.splitlines()[-1]))
+
+    assert probes() == dict.fromkeys(names.split(","))
+    off = probes(disable=names)
+    assert off["pkg_resources"] == "ModuleNotFoundError: No module named 'pkg_resources'"
+    assert off["onnx-export"].startswith("TorchExportError: "), off
+    assert off["sbv2-dtype"] == (
+        "ProbeFailure: style_bert_vits2's load_model() loaded the BERT in torch.float16, legacy: torch.float32"
+    )
 
 
 # -- the families' logic, without a stack ----------------------------------------------------------

@@ -59,21 +59,29 @@ def apply(module: Any) -> List[str]:
 
 
 def probe(folder: str) -> None:
-    """Export a module whose output size depends on its input's values, with a legacy call (no
-    ``dynamo=``), and check the file's graph: the TorchScript exporter handles it, dynamo does not
-    (or needs onnxscript, which legacy stacks never installed)."""
+    """Export, with a legacy call (no ``dynamo=``, ``dynamic_axes``), a module that branches on its
+    input's values as Style-Bert-VITS2's flows do: the TorchScript exporter traces the branch taken,
+    the dynamo exporter cannot (``TorchExportError``), or needs onnxscript, which legacy never did."""
     import torch
 
     from ..probes import ProbeFailure
 
     class RepeatByCounts(torch.nn.Module):  # type: ignore[misc]  # torch is not followed: Any
-        """Data-dependent output length, as in Style-Bert-VITS2's duration expansion."""
+        """A value-dependent branch around a value-dependent output length (duration expansion)."""
 
         def forward(self, values: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-            return torch.repeat_interleave(values, counts)
+            repeated = torch.repeat_interleave(values, counts)
+            return repeated * 2 if int(counts.max()) > 2 else repeated
 
     path = os.path.join(folder, "probe.onnx")
     example = (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1, 2, 3]))
-    torch.onnx.export(RepeatByCounts(), example, path, input_names=["values", "counts"], output_names=["repeated"])
+    torch.onnx.export(
+        RepeatByCounts(),
+        example,
+        path,
+        input_names=["values", "counts"],
+        output_names=["repeated"],
+        dynamic_axes={"values": {0: "length"}, "counts": {0: "length"}},
+    )
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         raise ProbeFailure("torch.onnx.export() without dynamo= wrote no ONNX file")
