@@ -34,6 +34,9 @@ TARGETS = frozenset(
         "fairseq.checkpoint_utils",
         "pyannote.audio.pipelines.speaker_verification",
         "speechbrain.utils.fetching",
+        "pkg_resources",
+        "torch.onnx",
+        "style_bert_vits2.nlp.bert_models",
     }
 )
 

@@ -15,6 +15,15 @@ a wheel install), does the rest with stdlib ``sys`` only, and never raises into 
 - it parses the ``TA_COMPAT_*`` switches (``Switches``: the one parser), reads them once per
   target import and passes them down to the families;
 - ``uninstall()`` takes the finder out and resets every piece of module state.
+
+A target the library needs but the environment lacks (``pkg_resources``, gone from setuptools
+>= 82: ``STAND_INS``) gets a stand-in, and only then: the finders behind are asked first, so an
+installed module always wins, and only where none finds it and a family of the target is on does
+``find_spec`` answer with an empty module (``StandInLoader``) that the families' preparations
+fill as it executes. The bootstrap's per-import cost stays one set lookup (the name is simply one
+more target); ta-compat is imported only for a lookup that would have failed anyway. A stand-in
+nothing filled (its family failed) raises the ``ModuleNotFoundError`` the import would have
+raised without ta-compat.
 """
 
 from __future__ import annotations
@@ -154,6 +163,14 @@ def _shadowing(entry: str, here: str) -> bool:
     return os.path.abspath(entry or ".") != here
 
 
+#: Targets the hook stands in for when no other finder finds them: an empty module whose
+#: families' preparations fill it, marked by ``STAND_IN_ORIGIN``.
+STAND_INS = frozenset({"pkg_resources"})
+
+#: The ``__spec__.origin`` of a stand-in module.
+STAND_IN_ORIGIN = "ta-compat stand-in"
+
+
 def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[ModuleType]) -> Optional[ModuleSpec]:
     """The spec of a watched module: ``ta_compat`` where it is installed; a target's from the
     finders behind the bootstrap, its loader wrapped."""
@@ -168,11 +185,39 @@ def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[Mod
                 spec = finder_find_spec(fullname, path, target)
                 if spec is not None:
                     break
+        if spec is None and fullname in STAND_INS and _stand_in_wanted(fullname):
+            from importlib.machinery import ModuleSpec
+
+            loader = StandInLoader()  # the loader protocol, without importing importlib.abc for its base class
+            spec = ModuleSpec(fullname, loader, origin=STAND_IN_ORIGIN)  # type: ignore[arg-type]
         if spec is not None and spec.loader is not None:
             ShimmingExec.wrap(spec.loader, fullname)
     except Exception:  # the import proceeds unhooked rather than fail
         pass
     return spec
+
+
+def _stand_in_wanted(fullname: str) -> bool:
+    """Whether a family that fills a stand-in for ``fullname`` is on (``TA_COMPAT_DISABLE``)."""
+    try:
+        from ta_compat import _dispatch as dispatch
+    except Exception:  # the package is gone or broken: the import fails as it would without us
+        return False
+    return dispatch.enabled_for(fullname, Switches.read())
+
+
+class StandInLoader:
+    """The loader of a stand-in module: an empty module, filled by the families' preparations
+    (``ShimmingExec`` runs them just before ``exec_module``)."""
+
+    def create_module(self, spec: ModuleSpec) -> None:
+        """The default module."""
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing to execute; a module no preparation filled is the import's original failure."""
+        if not getattr(module, "__ta_compat__", False):  # ``ta_compat.marker.PATCHED_MARKER``
+            raise ModuleNotFoundError(f"No module named {module.__name__!r}", name=module.__name__)
 
 
 _ABSENT = object()

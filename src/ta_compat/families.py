@@ -236,6 +236,38 @@ FAMILIES: Tuple[Family, ...] = (
         restores="asteroid 0.7 model packages under torch.load(weights_only=True): BaseModel.from_pretrained",
         summary="allowlists the inert torch.torch_version.TorchVersion (a str) process-wide",
     ),
+    Family(
+        name="pkg_resources",
+        module="ta_compat.shims.pkg_resources_subset",
+        targets=("pkg_resources",),
+        requires=(),
+        package="setuptools",
+        restores="pkg_resources (resource_filename/stream/string, get_distribution, require, parse_version, "
+        "iter_entry_points) where setuptools >= 82 or a Python 3.12+ venv has none",
+        summary="a stand-in module with the subset legacy audio packages use (librosa 0.9, resampy, pyopenjtalk, "
+        "cn2an), only where no real pkg_resources can be imported",
+        prepare="prepare",
+    ),
+    Family(
+        name="onnx-export",
+        module="ta_compat.shims.onnx_export",
+        targets=("torch.onnx",),
+        requires=("torch", "onnx"),
+        package="torch",
+        restores="torch.onnx.export's default dynamo=False (torch <= 2.8)",
+        summary="a call that passes no dynamo= exports with the TorchScript exporter, as before torch 2.9; a call "
+        "that passes it is untouched",
+    ),
+    Family(
+        name="sbv2-dtype",
+        module="ta_compat.shims.sbv2_dtype",
+        targets=("style_bert_vits2.nlp.bert_models",),
+        requires=("torch", "transformers", "style_bert_vits2"),
+        package="transformers",
+        restores="transformers 4's float32 default in Style-Bert-VITS2's from_pretrained calls on transformers >= 5",
+        summary="Style-Bert-VITS2's own calls that pass no dtype load in torch's default dtype; every other caller "
+        "keeps transformers 5's config dtype",
+    ),
 )
 
 # The functions below read ``FAMILIES`` at each call, so a family added to it (a test's made-up

@@ -372,3 +372,36 @@ def write_asteroid_package(path: PathLike, infos: Optional[Dict[str, Any]] = Non
     package["infos"].update(infos or {})
     torch.save(package, os.fspath(path))
     return os.fspath(path)
+
+
+#: The characters the tiny Japanese BERT's tokenizer knows (one token each, as the real one's).
+TINY_BERT_CHARACTERS = "今日はいい天気ですね。こんにちは、世界！アイウエオカキクケコ"
+
+
+def write_tiny_deberta(folder: PathLike, hidden_size: int = 1024) -> str:
+    """A two-layer DeBERTa-v2 masked LM with random weights and a character tokenizer, saved in
+    float16 like ``ku-nlp/deberta-v2-large-japanese-char-wwm`` (whose config says float16) at
+    ``<folder>/tiny-deberta``; ``hidden_size`` 1024 is what Style-Bert-VITS2's ``bert_proj`` takes."""
+    import torch
+    from transformers import BertJapaneseTokenizer, DebertaV2Config, DebertaV2ForMaskedLM
+
+    path = os.path.join(os.fspath(folder), "tiny-deberta")
+    os.makedirs(path, exist_ok=True)
+    vocab = os.path.join(path, "vocab.txt")
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    with open(vocab, "w", encoding="utf-8") as file:
+        file.write("\n".join(specials + sorted(set(TINY_BERT_CHARACTERS))) + "\n")
+    tokenizer = BertJapaneseTokenizer(vocab, word_tokenizer_type="basic", subword_tokenizer_type="character")
+    torch.manual_seed(0)
+    config = DebertaV2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        pad_token_id=0,
+    )
+    DebertaV2ForMaskedLM(config).half().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
