@@ -42,13 +42,14 @@ __all__ = [
     "CHILD_TIMEOUT",
     "Checked",
     "Finding",
+    "as_dict",
     "built_for_numpy_1",
     "check",
     "gpu_findings",
     "kernel_for",
     "main",
     "numpy_candidates",
-    "report",
+    "summary",
 ]
 
 #: Seconds a child may take (torch's import and CUDA's start take a few); then it is killed.
@@ -121,15 +122,18 @@ def check(progress: Optional[Callable[[str], None]] = None, timeout: float = CHI
     return Checked([f for findings, _ in results for f in findings], [looked_at for _, looked_at in results])
 
 
-def report(checked: Checked, as_json: bool) -> Any:
-    """The section the doctor adds after the families: lines, or a JSON-ready dict."""
-    if as_json:
-        return {"findings": [asdict(finding) for finding in checked.findings], "checked": checked.looked_at}
+def summary(checked: Checked) -> str:
+    """The section the doctor's table ends with: one line per finding, or what was checked."""
     if not checked.findings:
         return "\n".join(["nothing found that no shim can fix:", *(f"  {line}" for line in checked.looked_at)])
     lines = [f"no shim can fix ({len(checked.findings)}):"]
     lines += [f"  {'ERROR' if f.blocking else 'note'}: {f.line()}" for f in checked.findings]
     return "\n".join(lines)
+
+
+def as_dict(checked: Checked) -> Dict[str, Any]:
+    """The same for ``doctor --json``."""
+    return {"findings": [asdict(finding) for finding in checked.findings], "checked": checked.looked_at}
 
 
 # --- numpy ABI --------------------------------------------------------------------------------
