@@ -254,15 +254,16 @@ def gpu(timeout: float) -> Tuple[List[Finding], str]:
 
 
 def kernel_for(capability: Tuple[int, int], arch_list: Sequence[str]) -> Optional[str]:
-    """The entry of ``torch.cuda.get_arch_list()`` whose code runs on a GPU of ``capability``
-    (machine code first, then PTX the driver compiles at first use), or None: no kernels.
+    """The newest entry of ``torch.cuda.get_arch_list()`` whose code runs on a GPU of
+    ``capability`` (machine code first, then PTX the driver compiles at first use), or None.
 
     NVIDIA's rules: ``sm_XY`` machine code runs on X.Z for Z >= Y (same major); ``sm_XYa`` only
     on X.Y; ``sm_XYf`` on the X family from X.Y; ``compute_XY`` PTX on every X.Y and newer. 10.1
     was renamed 11.0 in CUDA 13, so code for either runs on both. (Integrated Jetson GPUs have
     exceptions of their own that this leaves aside.)"""
     device = _renamed(capability)
-    portable: Optional[str] = None
+    machine: List[Tuple[Tuple[int, int], str]] = []
+    portable: List[Tuple[Tuple[int, int], str]] = []
     for arch in arch_list:
         match = ARCH.match(arch)
         if not match:
@@ -275,11 +276,9 @@ def kernel_for(capability: Tuple[int, int], arch_list: Sequence[str]) -> Optiona
             runs = device[0] == code[0] and device[1] >= code[1]
         else:
             runs = device >= code
-        if runs and kind == "sm":
-            return arch
-        if runs and portable is None:
-            portable = arch
-    return portable
+        if runs:
+            (machine if kind == "sm" else portable).append((code, arch))
+    return max(machine or portable)[1] if machine or portable else None
 
 
 def gpu_findings(answer: Mapping[str, Any]) -> List[Finding]:
@@ -380,10 +379,15 @@ def torchcodec(timeout: float) -> Tuple[List[Finding], str]:
 
 def _child(arguments: List[str], timeout: float) -> Any:
     """``python -m ta_compat.environment ARGUMENTS``'s JSON answer, or a one-line reason there is
-    none. The child leads a process group of its own, killed whole at the timeout, so neither it
-    nor anything it started can keep the doctor waiting."""
+    none (the user's ta-compat switches kept, its debug and warning output left out)."""
     env = {k: v for k, v in os.environ.items() if k not in ("TA_COMPAT_WARN", "TA_COMPAT_DEBUG")}
-    command = [sys.executable, "-m", "ta_compat.environment", *arguments]
+    return _json_of([sys.executable, "-m", "ta_compat.environment", *arguments], env, timeout)
+
+
+def _json_of(command: List[str], env: Mapping[str, str], timeout: float) -> Any:
+    """The JSON of the last line ``command`` prints, or a one-line reason there is none. The child
+    leads a process group of its own, killed whole at the timeout, so neither it nor anything it
+    started (and that still holds its output pipes) can keep the doctor waiting."""
     posix = os.name == "posix"
     child = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=posix
@@ -401,7 +405,10 @@ def _child(arguments: List[str], timeout: float) -> Any:
     if child.returncode != 0 or not lines:
         tail = (stderr.strip().splitlines() or ["no output"])[-1]
         return f"exit {child.returncode}: {tail}"
-    return json.loads(lines[-1])
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        return f"no JSON answer: {lines[-1][:200]}"
 
 
 def _installed_version(name: str) -> Optional[str]:
