@@ -71,7 +71,16 @@ REPLACEMENTS = {
 
 #: The first CUDA toolkit that compiles for a compute capability (NVIDIA's release notes), for the
 #: fix of a torch build without kernels for it.
-FIRST_CUDA = {(12, 0): "12.8", (10, 0): "12.8", (9, 0): "11.8", (8, 9): "11.8", (8, 6): "11.1", (8, 0): "11.0"}
+FIRST_CUDA = {
+    (12, 0): "12.8",
+    (10, 0): "12.8",
+    (9, 0): "11.8",
+    (8, 9): "11.8",
+    (8, 6): "11.1",
+    (8, 0): "11.0",
+    (7, 5): "10.0",
+    (7, 0): "9.0",
+}
 
 #: The CUDA versions PyTorch publishes wheel indexes for (download.pytorch.org/whl/cuXYZ), oldest first.
 PYTORCH_CUDA_INDEXES = ("11.8", "12.6", "12.8", "13.0")
@@ -228,8 +237,8 @@ def _extension_module(file: str) -> Optional[str]:
 def _load_extensions(modules: Mapping[str, str], timeout: float) -> Dict[str, Optional[str]]:
     """Load each extension module by its file in one child: ``{module: None or its error}``."""
     answer = _child(["load-extensions", *(f"{module}={path}" for module, path in modules.items())], timeout)
-    if isinstance(answer, str):
-        return dict.fromkeys(modules, answer)
+    if isinstance(answer, str):  # a crash or a hang while loading: no error line to quote
+        return dict.fromkeys(modules, f"its load in a child failed: {answer}")
     return {module: answer.get(module) for module in modules}
 
 
