@@ -16,7 +16,7 @@ import pytest
 from helpers_fast import EVENTS, child_env, made_up, use_families
 
 from ta_compat import doctor, probes
-from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, Need, Verdict
+from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
 
 NEEDED_WORKS = Verdict("load", Need.NEEDED, True, "ImportError: TorchCodec is required")
 NEEDED_BROKEN = Verdict("save", Need.NEEDED, False, "AttributeError: module 'torchaudio' has no attribute 'save'")
@@ -89,7 +89,7 @@ def test_exit_status(verdicts: List[Verdict], plain: int, removable: int) -> Non
 
 
 def test_exit_statuses_are_distinct() -> None:
-    assert (EXIT_OK, EXIT_BROKEN, EXIT_STILL_NEEDED) == (0, 1, 3)
+    assert (EXIT_OK, EXIT_BROKEN, EXIT_STILL_NEEDED, EXIT_UNFIXABLE) == (0, 1, 3, 4)
 
 
 # --- the probe runner ------------------------------------------------------------------------------

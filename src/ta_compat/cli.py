@@ -21,13 +21,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     status_parser = commands.add_parser("status", help="show each shim family: target, version, state, what it patched")
     status_parser.add_argument("--json", action="store_true", help="machine-readable output")
     doctor_parser = commands.add_parser(
-        "doctor", help="probe each family with it on and off: is it needed, does it work? (exit 0: all needed work)"
+        "doctor",
+        help="probe each family with it on and off: is it needed, does it work? Then name what no shim can fix "
+        "(exit 0: all needed work; 1: a needed family fails; 4: the environment breaks code no shim can fix)",
     )
     doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
     doctor_parser.add_argument(
         "--removable", action="store_true", help="exit 0 only when no family is needed any more (else 3)"
     )
+    doctor_parser.add_argument(
+        "--environment-only",
+        action="store_true",
+        help="skip the family probes: only what no shim can fix (seconds; exit 0, or 4 for an ERROR line)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "doctor" and args.environment_only:
+        return run_environment_checks(args.json)
     if args.command == "doctor":
         return run_doctor(args.json, args.removable)
     return status(getattr(args, "json", False))
@@ -61,16 +70,36 @@ def status(as_json: bool) -> int:
 
 
 def run_doctor(as_json: bool, removable: bool) -> int:
-    """``ta-compat doctor``: verdicts per family; progress on stderr when it is a terminal."""
-    from . import doctor
+    """``ta-compat doctor``: verdicts per family, then what no shim can fix (checked meanwhile, in
+    a thread of its own); progress on stderr when it is a terminal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import doctor, environment
 
     progress = _progress_line if sys.stderr.isatty() and not as_json else None
-    verdicts = doctor.diagnose(progress=progress)
-    upstream = doctor.upstream_state()
+    with ThreadPoolExecutor(max_workers=1) as background:
+        checking = background.submit(environment.check, progress)
+        verdicts = doctor.diagnose(progress=progress)
+        upstream = doctor.upstream_state()
+        checked = checking.result()
     if progress:
         sys.stderr.write("\r\033[K")
-    print(doctor.report(verdicts, upstream, as_json))
-    return doctor.exit_status(verdicts, removable)
+    print(doctor.report(verdicts, upstream, as_json, checked))
+    return doctor.exit_status(verdicts, removable, unfixable=checked.blocking)
+
+
+def run_environment_checks(as_json: bool) -> int:
+    """``ta-compat doctor --environment-only``: what no shim can fix, without the family probes."""
+    from . import doctor, environment
+
+    progress = _progress_line if sys.stderr.isatty() and not as_json else None
+    checked = environment.check(progress=progress)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    print(
+        json.dumps({"environment": environment.as_dict(checked)}, indent=2) if as_json else environment.summary(checked)
+    )
+    return doctor.EXIT_UNFIXABLE if checked.blocking else doctor.EXIT_OK
 
 
 def _progress_line(message: str) -> None:

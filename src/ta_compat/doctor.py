@@ -4,7 +4,8 @@ Every family's probe (``ta_compat.probes``) runs in fresh interpreters: once wit
 configured, once with only that family off, once with every shim off. A probe that passes with
 its family off means upstream works (``not needed``: safe to drop); one that fails shows the
 exact error or difference that the shim covers (``needed``). This module runs the interpreters,
-turns their results into verdicts and writes the report; it never imports torch itself.
+turns their results into verdicts and writes the report; it never imports torch itself. The
+report ends with what ``ta_compat.environment`` found that no shim can fix.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from typing import Callable, Dict, List, Mapping, Optional
 
-from . import families
+from . import environment, families
 from .families import Family
 
-__all__ = ["EXIT_BROKEN", "EXIT_OK", "EXIT_STILL_NEEDED", "Need", "Verdict", "diagnose", "exit_status", "report"]
+__all__ = [
+    "EXIT_BROKEN",
+    "EXIT_OK",
+    "EXIT_STILL_NEEDED",
+    "EXIT_UNFIXABLE",
+    "Need",
+    "Verdict",
+    "diagnose",
+    "exit_status",
+    "report",
+]
 
 PROBE_TIMEOUT = 300
 
@@ -30,6 +41,7 @@ PROBE_TIMEOUT = 300
 EXIT_OK = 0  # every needed family is active and works
 EXIT_BROKEN = 1  # a needed family is disabled, failed, or does not fix its probe
 EXIT_STILL_NEEDED = 3  # ``--removable``: some family is still needed
+EXIT_UNFIXABLE = 4  # the families are fine, but the environment breaks code that no shim can fix
 
 
 class Need(str, enum.Enum):
@@ -83,18 +95,29 @@ def upstream_state() -> ProbeResults:
     return _probe_in_subprocess([f.name for f in families.FAMILIES if _applicable(f)], "all")
 
 
-def exit_status(verdicts: List[Verdict], removable: bool) -> int:
-    """``EXIT_OK`` when every needed family works (``--removable``: when none is needed)."""
+def exit_status(verdicts: List[Verdict], removable: bool, unfixable: bool = False) -> int:
+    """``EXIT_OK`` when every needed family works (``--removable``: when none is needed); a broken
+    family outranks ``unfixable`` (an environment finding that breaks code whatever ta-compat
+    does), which ``--removable`` leaves aside: it asks about ta-compat only."""
     if removable:
         return EXIT_OK if all(v.verdict is not Need.NEEDED for v in verdicts) else EXIT_STILL_NEEDED
-    return EXIT_OK if all(v.working for v in verdicts if v.verdict is Need.NEEDED) else EXIT_BROKEN
+    if not all(v.working for v in verdicts if v.verdict is Need.NEEDED):
+        return EXIT_BROKEN
+    return EXIT_UNFIXABLE if unfixable else EXIT_OK
 
 
-def report(verdicts: List[Verdict], upstream: Mapping[str, Optional[str]], as_json: bool) -> str:
-    """The verdicts as a table (or JSON), with how many probes fail with every shim off."""
+def report(
+    verdicts: List[Verdict],
+    upstream: Mapping[str, Optional[str]],
+    as_json: bool,
+    checked: Optional[environment.Checked] = None,
+) -> str:
+    """The verdicts as a table (or JSON), with how many probes fail with every shim off, then
+    (where ``checked`` is given) what the environment checks found."""
     if as_json:
         rows = [{**asdict(v), "verdict": v.verdict.value} for v in verdicts]
-        return json.dumps({"families": rows, "all_off": dict(upstream)}, indent=2)
+        extra = {"environment": environment.as_dict(checked)} if checked else {}
+        return json.dumps({"families": rows, "all_off": dict(upstream), **extra}, indent=2)
     width = max([len("family")] + [len(v.family) for v in verdicts])
     lines = [f"{'family'.ljust(width)}  {'verdict':<14}  {'with ta-compat':<14}  evidence (family off)"]
     for v in verdicts:
@@ -102,6 +125,8 @@ def report(verdicts: List[Verdict], upstream: Mapping[str, Optional[str]], as_js
         lines.append(f"{v.family.ljust(width)}  {v.verdict.value:<14}  {working:<14}  {v.evidence}")
     failing = sum(1 for error in upstream.values() if error)
     lines.append(f"with every shim off, {failing} of {len(upstream)} probes fail")
+    if checked:
+        lines.append(environment.summary(checked))
     return "\n".join(lines)
 
 
