@@ -3,49 +3,41 @@
 # Importing it installs the finder, as virtualenv's ``_virtualenv.pth`` does, so the ``.pth`` is
 # one statement: site compiles each ``.pth`` line at every start, and each statement costs. Every
 # byte of this module is read and unmarshalled at every start too, so it holds only the finder and
-# ``install``, imports nothing but ``sys``, never raises, and says why in comments (docstrings and
-# annotations are kept in the ``.pyc``; type comments are not). ``_ta_compat_hook``, installed
-# beside it and imported once a watched module is looked up, does the rest and explains the design.
+# ``install``, imports nothing but ``sys``, never raises, and says why in comments: docstrings and
+# annotations would be kept in the ``.pyc``, so its types are in ``_ta_compat_bootstrap.pyi``.
+# ``_ta_compat_hook``, installed beside it and imported once a watched module is looked up, does
+# the rest and explains the design.
 # ``install()`` is a permanent public contract: the ``.pth`` and ``.start`` files of every
 # installed version call it.
 
 import sys
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # for type checkers only (used in type comments, which ruff does not read)
-    from importlib.machinery import ModuleSpec  # noqa: F401
-    from types import ModuleType  # noqa: F401
-    from typing import Optional, Sequence  # noqa: F401
-
 #: Modules whose execution triggers shims; ``ta_compat._families`` maps them to shim families.
-TARGETS = frozenset(
-    {
-        "torchaudio",
-        "asteroid.models.base_models",
-        "bark.generation",
-        "pyannote.audio.core.inference",
-        "pyannote.audio.core.io",
-        "pyannote.audio.core.model",
-        "pyannote.audio.core.pipeline",
-        "pyannote.audio.pipelines.utils.getter",
-        "TTS.tts.models.xtts",
-        "TTS.tts.configs.xtts_config",
-        "demucs.states",
-        "fairseq.checkpoint_utils",
-        "pyannote.audio.pipelines.speaker_verification",
-        "speechbrain.utils.fetching",
-        "pkg_resources",
-        "torch.onnx",
-        "style_bert_vits2.nlp.bert_models",
-    }
+TARGETS = (
+    "torchaudio",
+    "asteroid.models.base_models",
+    "bark.generation",
+    "pyannote.audio.core.inference",
+    "pyannote.audio.core.io",
+    "pyannote.audio.core.model",
+    "pyannote.audio.core.pipeline",
+    "pyannote.audio.pipelines.utils.getter",
+    "TTS.tts.models.xtts",
+    "TTS.tts.configs.xtts_config",
+    "demucs.states",
+    "fairseq.checkpoint_utils",
+    "pyannote.audio.pipelines.speaker_verification",
+    "speechbrain.utils.fetching",
+    "pkg_resources",
+    "torch.onnx",
+    "style_bert_vits2.nlp.bert_models",
 )
 
 #: Every name ``find_spec`` answers for: the targets and ta-compat's own top-level modules.
-WATCHED = TARGETS | {"_ta_compat_hook", "ta_compat"}
+WATCHED = frozenset((*TARGETS, "_ta_compat_hook", "ta_compat"))
 
 
 def find_spec(fullname, path=None, target=None):
-    # type: (str, Optional[Sequence[str]], Optional[ModuleType]) -> Optional[ModuleSpec]
     # The meta path finder protocol, served by this module: one set lookup for other modules.
     # The hook is found beside this file only (a file of that name in the script's or the working
     # directory never runs); the hook answers for the rest. A hook that cannot be imported turns
@@ -55,22 +47,20 @@ def find_spec(fullname, path=None, target=None):
     if fullname not in WATCHED:
         return None
     if fullname == "_ta_compat_hook":
-        import os
-
-        folder = [os.path.dirname(__file__)]
-        spec = sys.modules["_frozen_importlib_external"].PathFinder.find_spec(fullname, folder)  # type: Optional[ModuleSpec]
+        here = __file__[: __file__.rfind(sys.modules["os"].sep)]
+        spec = sys.modules["_frozen_importlib_external"].PathFinder.find_spec(fullname, [here])
         if spec is None:
-            raise ModuleNotFoundError("No module named '_ta_compat_hook' where ta-compat is installed", name=fullname)
+            raise ModuleNotFoundError(f"No module named {fullname!r} where ta-compat is installed", name=fullname)
         return spec
     try:
         import _ta_compat_hook
     except Exception as exc:
         WATCHED = frozenset()
         if not (isinstance(exc, ModuleNotFoundError) and exc.name == "_ta_compat_hook"):
+            import warnings
+
             message = f"ta-compat: the shims are off: the installed import hook cannot be imported: {exc!r}"
             try:
-                import warnings
-
                 warnings.warn(message, RuntimeWarning, stacklevel=2)
             except Exception:  # warnings are errors (-W error): printed instead
                 sys.stderr.write(message + "\n")
@@ -78,23 +68,27 @@ def find_spec(fullname, path=None, target=None):
     return _ta_compat_hook.find_spec(fullname, path, target)
 
 
-def install():  # type: () -> None
+def install():
     # Install the finder (idempotent, never raises) and shim targets already imported. The
     # finder goes right before the PathFinder: the targets are files, so built-in and frozen
     # modules (about half of what a start imports after site) never reach it.
     try:
-        import os
-
+        os = sys.modules["os"]  # loaded by site; an import statement would cost more
         this = sys.modules[__name__]  # the finder: a module costs no class to build at every start
         meta_path = sys.meta_path
         if this not in meta_path:
             path_finder = sys.modules["_frozen_importlib_external"].PathFinder
             meta_path.insert(meta_path.index(path_finder) if path_finder in meta_path else 0, this)
-        if os.environ.get("TA_COMPAT_DISABLE") or not os.path.isdir(os.path.dirname(__file__) + os.sep + "ta_compat"):
+        environ = os.environ
+        try:  # os.environ.get raises and catches two KeyErrors for an unset name: its table does not
+            switched = environ.encodekey("TA_COMPAT_DISABLE") in environ._data
+        except AttributeError:
+            switched = "TA_COMPAT_DISABLE" in environ
+        if switched or not os.access(__file__[: __file__.rfind(os.sep) + 1] + "ta_compat", 0):
             import _ta_compat_hook  # the rare cases (a switch set, an editable install): it decides
 
             _ta_compat_hook.installed()
-        elif not TARGETS.isdisjoint(sys.modules):
+        elif not WATCHED.isdisjoint(sys.modules):
             import _ta_compat_hook
 
             _ta_compat_hook.fire_imported()

@@ -231,7 +231,8 @@ def test_install_does_nothing_when_every_shim_is_off(meta_path: List[Any], monke
 def test_install_shims_a_target_imported_before_it_once(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch) -> None:
     module = _module(body_ran=True)
     monkeypatch.setitem(sys.modules, TARGET, module)
-    monkeypatch.setattr(_ta_compat_bootstrap, "TARGETS", _ta_compat_bootstrap.TARGETS | {TARGET})
+    monkeypatch.setattr(_ta_compat_bootstrap, "TARGETS", (*_ta_compat_bootstrap.TARGETS, TARGET))
+    monkeypatch.setattr(_ta_compat_bootstrap, "WATCHED", _ta_compat_bootstrap.WATCHED | {TARGET})
     _ta_compat_hook.uninstall()
     _ta_compat_bootstrap.install()
     _ta_compat_bootstrap.install()

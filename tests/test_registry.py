@@ -27,7 +27,11 @@ MADE_UP = SCRIPTS / "registry_made_up_family"
 
 
 def test_the_bootstrap_watches_exactly_the_targets_of_the_families() -> None:
-    assert {target for family in FAMILIES for target in family.targets} == _ta_compat_bootstrap.TARGETS
+    targets = _ta_compat_bootstrap.TARGETS
+    assert {target for family in FAMILIES for target in family.targets} == set(targets) and len(set(targets)) == len(
+        targets
+    )
+    assert {*targets, "_ta_compat_hook", "ta_compat"} == _ta_compat_bootstrap.WATCHED
 
 
 def test_family_names_are_unique_and_valid_disable_values() -> None:
