@@ -24,6 +24,9 @@ from ta_compat.families import Family
 #: (what ran, on what: a module's name or a probe's folder) for every call below, in call order.
 EVENTS: List[Tuple[str, str]] = []
 
+#: One entry per call of the made-up families' ``reset()``.
+RESETS: List[str] = []
+
 
 def made_up(
     name: str,
@@ -135,6 +138,11 @@ def prepare_attribute(module: Any) -> List[str]:
         return []
     module.prepared = not hasattr(module, "body_ran")
     return [f"{module.__name__}.prepared"]
+
+
+def reset() -> None:
+    """The made-up families' ``reset()``: ``uninstall`` reaches it through the registry."""
+    RESETS.append(__name__)
 
 
 def probe_passes(folder: str) -> None:

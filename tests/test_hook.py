@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
-from helpers_fast import EVENTS, made_up, use_families
+from helpers_fast import EVENTS, RESETS, made_up, use_families
 
 import _ta_compat_bootstrap
 import _ta_compat_hook
@@ -219,6 +219,19 @@ def test_install_is_idempotent_and_uninstall_removes_the_finder(meta_path: List[
     assert _ta_compat_hook._fired == {}
     _ta_compat_hook.uninstall()
     assert _finders() == 0
+
+
+def test_uninstall_resets_the_outcomes_and_each_familys_state(
+    meta_path: List[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_families(monkeypatch, made_up("alpha", TARGET))
+    module = _module(body_ran=True)
+    _dispatch.apply_target(TARGET, module, _ta_compat_hook.Switches.read())
+    assert _dispatch.OUTCOMES["alpha"].state is State.APPLIED
+    resets = len(RESETS)
+    _ta_compat_hook.uninstall()
+    assert _dispatch.OUTCOMES == {} and _ta_compat_hook._fired == {}
+    assert RESETS[resets:] == ["helpers_fast"]
 
 
 def test_install_does_nothing_when_every_shim_is_off(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "held_names",
     "imported_version",
     "named_entries_supported",
+    "reset",
     "weights_only_by_default",
 ]
 
@@ -114,6 +115,13 @@ def entry_name(entry: Any) -> str:
 
 
 _named_supported: Optional[bool] = None
+
+
+def reset() -> None:
+    """Forget how this torch matches allowlist names (checked again at the next use); the names
+    held by scopes in flight stay held."""
+    global _named_supported
+    _named_supported = None
 
 
 class _Probe:

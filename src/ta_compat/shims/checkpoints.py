@@ -44,6 +44,7 @@ from importlib import import_module
 from typing import Any, List, Tuple
 
 from ..allowlist import Entry, Scope, allow_process_wide, weights_only_by_default
+from ..allowlist import reset as reset  # the family's reset(): the allowlist's cache of torch's rules
 from ..marker import is_ours, mark
 
 # --- stand-ins -----------------------------------------------------------------------------------

@@ -57,6 +57,11 @@ def rejects_use_auth_token(download: Callable[..., Any]) -> bool:
     return _verdicts[key]
 
 
+def reset() -> None:
+    """Forget which ``hf_hub_download`` functions were seen to reject ``use_auth_token``."""
+    _verdicts.clear()
+
+
 def token_for_use_auth_token(download: Callable[..., Any]) -> Callable[..., Any]:
     """``download`` that takes the legacy ``use_auth_token=`` keyword as ``token=``."""
 

@@ -116,6 +116,14 @@ def apply(module: Any) -> List[str]:
     return [f"{module.__name__}.{name}" for name in names] + patched
 
 
+def reset() -> None:
+    """Forget whether torchcodec decodes (settled again at the next use) and stop silencing
+    pyannote's warning; what was replaced stays replaced, and restorable."""
+    global _failure
+    _failure = _UNSETTLED
+    _stop_silencing()
+
+
 # --- private --------------------------------------------------------------------------------
 
 _UNSETTLED = "unsettled"
