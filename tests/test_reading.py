@@ -58,7 +58,7 @@ BEYOND_MEMORY = 1 << 60
 
 def block_reader(path: Path, block_frames: int = 16) -> Any:
     """A reader of ``path`` whose blocks are ``block_frames`` frames of stereo int16."""
-    reader = SoundfileReader(RECORDING, path, exact_vorbis_seek=False)
+    reader = SoundfileReader(RECORDING, path)
     reader.block_bytes = block_frames * 4
     return reader
 

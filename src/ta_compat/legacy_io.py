@@ -358,7 +358,7 @@ def _read(
     """The legacy soundfile backend's ``load``: seek, read, wrap as a tensor (a transposed view)."""
     import torch
 
-    reader = SoundfileReader(soundfile, uri, exact_vorbis_seek=False)
+    reader = SoundfileReader(soundfile, uri, as_ffmpeg=False)
     try:
         if reader.container != "WAV" or normalize:
             dtype = "float32"

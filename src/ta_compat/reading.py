@@ -74,11 +74,13 @@ class SoundfileReader:
     #: The largest block read at once where the header's length cannot be trusted with memory.
     block_bytes = 1 << 24
 
-    def __init__(self, soundfile: Any, source: Any, exact_vorbis_seek: bool = True) -> None:
+    def __init__(self, soundfile: Any, source: Any, as_ffmpeg: bool = True) -> None:
         """Open ``source`` (a path, or a binary file object at the stream's start) and read its
-        header; ``exact_vorbis_seek=False`` reads Vorbis where libsndfile seeks, as legacy torchaudio."""
-        exact = exact_vorbis_seek and _is_ogg(source)
-        self._last_page = _last_ogg_page_start(source) if exact else 0
+        header. ``as_ffmpeg`` reads as FFmpeg decodes (Vorbis from where asked, the data of a FLAC
+        header claiming more, any length numpy cannot allocate in blocks); ``as_ffmpeg=False``
+        reads as legacy torchaudio's soundfile backend did (only a ``MemoryError`` read in blocks)."""
+        self._as_ffmpeg = as_ffmpeg
+        self._last_page = _last_ogg_page_start(source) if as_ffmpeg and _is_ogg(source) else 0
         self._soundfile = soundfile
         self._file = soundfile.SoundFile(source, "r")
         self._lost_position = False
@@ -113,7 +115,7 @@ class SoundfileReader:
                 try:
                     self._file.seek(start)
                 except self._soundfile.LibsndfileError:
-                    if self.container != "FLAC":
+                    if self.container != "FLAC" or not self._as_ffmpeg:
                         raise
                     count = 0  # libFLAC cannot seek past data shorter than its header claims: none there
                 self._lost_position = False
@@ -122,7 +124,11 @@ class SoundfileReader:
         shape = (self.channels, count) if channels_first else (count, self.channels)
         try:
             out = np.empty(shape, dtype=dtype)
-        except (MemoryError, ValueError):  # numpy: MemoryError, or ValueError beyond its address space
+        except MemoryError:
+            return self._read_blocks(count, dtype, channels_first)
+        except ValueError:  # numpy: beyond its address space (legacy torchaudio raised it)
+            if not self._as_ffmpeg:
+                raise
             return self._read_blocks(count, dtype, channels_first)
         if not channels_first:
             done = self._read_into(out)
@@ -149,7 +155,7 @@ class SoundfileReader:
         """
         import numpy as np
 
-        if self.container != "FLAC" or out.dtype.kind != "f":
+        if self.container != "FLAC" or out.dtype.kind != "f" or not self._as_ffmpeg:
             return len(self._file.read(len(out), out=out))
         out[...] = np.nan
         try:
