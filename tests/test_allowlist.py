@@ -9,15 +9,14 @@ fakes on ``PYTHONPATH`` (``tests/scripts/allowlist_entries.py``).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import types
 from typing import Any, Dict, List
 
 import pytest
-from helpers_fast import child_env, fake_torch, named_unpickler
 
-from conftest import FAKES, SCRIPTS
+from support import FAKES, Interpreter, clean_env
+from support.fakes import fake_torch, named_unpickler
 from ta_compat.shims import checkpoints
 
 
@@ -32,13 +31,8 @@ def torch_2_5(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 
 
 def _allowlist(*args: str) -> Dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPTS / "allowlist_entries.py"), *args],
-        env=child_env(PYTHONPATH=str(FAKES)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = clean_env(pristine=True, PYTHONPATH=str(FAKES))
+    result = Interpreter(sys.executable).run("allowlist_entries", *args, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
 

@@ -9,19 +9,16 @@ never imports ta_compat (only the fixture builders do).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 
-from conftest import SCRIPTS, clean_env, pip, result_of, run_script
+from support import SCRIPTS, Interpreter, clean_env, result_of
+from support.hub import COMMIT, HubFiles, Requests, running_hub
 
-COMMIT = "1234567890abcdef1234567890abcdef12345678"
 TOKEN = "hf_ta_compat_test_token"
 
 #: The Hub ids pyannote resolves, each is only known to the populated cache / the local server.
@@ -54,13 +51,13 @@ def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )
-    result = run_script(python, "populate_hub_cache", os.fspath(cache), spec, COMMIT)
+    result = Interpreter(python).run("populate_hub_cache", os.fspath(cache), spec, COMMIT)
     assert result.returncode == 0, result.stderr
 
 
 def from_pretrained(python: Path, env: Dict[str, str]) -> Dict[str, Any]:
     """What ``hub_from_pretrained`` reports for the test's Hub ids and token."""
-    return result_of(run_script(python, "hub_from_pretrained", TOKEN, MODEL_ID, PIPELINE_ID, env=env))
+    return result_of(Interpreter(python).run("hub_from_pretrained", TOKEN, MODEL_ID, PIPELINE_ID, env=env))
 
 
 def offline_env(tmp_path: Path, **extra: str) -> Dict[str, str]:
@@ -113,56 +110,10 @@ def test_offline_hub_ids_fail_without_the_hub_family(offline: Dict[str, Any], ca
 # --- online: a local server answering the Hub's resolve requests -------------------------------
 
 
-class FakeHub(BaseHTTPRequestHandler):
-    """``HEAD``/``GET /{repo}/resolve/{revision}/{file}`` as huggingface.co answers them (commit,
-    etag and size headers), from ``files``; records each request's Authorization header."""
-
-    files: ClassVar[Dict[str, Dict[str, Path]]] = {}
-    requests: ClassVar[List[Tuple[str, str, str]]] = []
-
-    def _answer(self, body: bool) -> None:
-        parts = self.path.split("?")[0].strip("/").split("/")
-        self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-        if len(parts) >= 5 and parts[2] == "resolve":
-            repo, name = "/".join(parts[:2]), "/".join(parts[4:])
-            source = self.files.get(repo, {}).get(name)
-            if source is not None:
-                data = Path(source).read_bytes()
-                self.send_response(200)
-                self.send_header("X-Repo-Commit", COMMIT)
-                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-                return
-        self.send_response(404)
-        self.send_header("X-Error-Code", "EntryNotFound")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_HEAD(self) -> None:
-        self._answer(body=False)
-
-    def do_GET(self) -> None:
-        self._answer(body=True)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def fake_hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, List[Tuple[str, str, str]]]]:
-    requests: List[Tuple[str, str, str]] = []
-    handler = type("Handler", (FakeHub,), {"files": hub_files, "requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+def fake_hub(hub_files: HubFiles) -> Iterator[Tuple[str, Requests]]:
+    with running_hub(hub_files) as served:
+        yield served
 
 
 def test_online_downloads_pass_the_token_on_hub_2(modern_python: Path, fake_hub: Any, tmp_path: Path) -> None:
@@ -197,7 +148,7 @@ def test_nothing_is_patched_on_hub_0(
     fresh_venv: Any, wheel: Path, hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "huggingface_hub<1.0", os.fspath(wheel))
+    Interpreter(python).pip("install", "-q", "huggingface_hub<1.0", os.fspath(wheel))
     populated_cache(python, tmp_path / "pyannote-cache", hub_files)
     data = from_pretrained(python, offline_env(tmp_path))
     assert data["hub"].split(".")[0] == "0"

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 import pytest
-from test_hub import COMMIT, FakeHub
 
-from conftest import SCRIPTS, Stack
+from support import Interpreter
+from support.hub import COMMIT, HubFiles, Requests, running_hub
 
 TOKEN = "hf_ta_compat_pyannote4_token"
 MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
@@ -35,16 +33,13 @@ params:
   min_duration_off: 0.0
 """
 
-Requests = List[Tuple[str, str, str]]
-
 
 @pytest.fixture(scope="module")
-def hub_files(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Path]]:
+def hub_files(pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory) -> HubFiles:
     """Checkpoints built by pyannote.audio 4 itself (``ta_compat.fixtures``), a pipeline using one of
     them by its Hub id, and a 10 s speech-like WAV."""
     folder = tmp_path_factory.mktemp("pyannote4-hub")
-    built = pyannote4["no-torchcodec"].run(
-        "-c",
+    built = pyannote4["no-torchcodec"].run_code(
         "import sys; from ta_compat import fixtures as f; "
         "f.write_segmentation_checkpoint(sys.argv[1]); f.write_wespeaker_checkpoint(sys.argv[2]); "
         "f.write_speechlike_wav(sys.argv[3], seconds=10.0)",
@@ -66,21 +61,13 @@ def hub_files(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, Requests]]:
     """A local server answering the Hub's resolve requests; yields its URL and the requests seen."""
-    requests: Requests = []
-    handler = type("Handler", (FakeHub,), {"files": hub_files, "requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running_hub(hub_files) as served:
+        yield served
 
 
-def run(stack: Stack, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Path, **env: str) -> Dict[str, Any]:
+def run(stack: Interpreter, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Path, **env: str) -> Dict[str, Any]:
     process = stack.run(
-        str(SCRIPTS / "codec_hub.py"),
+        "codec_hub",
         TOKEN,
         MODEL_ID,
         OTHER_MODEL_ID,
@@ -106,7 +93,7 @@ def authorizations(requests: Requests, repo: str, name: str) -> List[str]:
 
 
 def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path)
@@ -130,7 +117,7 @@ def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
 
 
 def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path, TA_COMPAT_DISABLE="hub")
@@ -146,7 +133,7 @@ def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
 
 
 def test_models_and_pipelines_give_what_they_give_on_torchcodec(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     """On a 16-bit WAV both decoders give the same samples, so the models give the same outputs."""
     endpoint, _ = hub

@@ -1,53 +1,14 @@
-"""The README's generated blocks must match what they are generated from.
+"""The README's generated blocks must match what they are generated from (``support.readme``).
 
-Two blocks are generated: the families table (from the registry, ``ta_compat.families``) and the
-deliberate differences from legacy torchaudio (from ``DELIBERATE`` in the differential suite,
-which also checks that each difference really occurs). ``python tests/test_readme.py`` rewrites
-both in place.
+``python tests/test_readme.py`` rewrites them in place.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
-from typing import Callable, Dict
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
-
-
-def families_table() -> str:
-    """The families table, one row per registry entry, in registry order."""
-    from ta_compat import families
-
-    rows = ["| family | restores | what it does | applies when |", "|---|---|---|---|"]
-    for family in families.FAMILIES:
-        targets = " or ".join(f"`{target}`" for target in family.targets)
-        rows.append(f"| `{family.name}` | {family.restores} | {family.summary} | {targets} is imported |")
-    return "\n".join(rows)
-
-
-def deliberate_differences() -> str:
-    """One bullet per deliberate difference, its reason as the differential suite states it."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    try:
-        from test_legacy_io_differential import DELIBERATE
-    finally:
-        sys.path.pop(0)
-    return "\n".join(f"- {reason}" for reason in DELIBERATE.values())
-
-
-#: Marker name in the README -> the function that renders the block between its markers.
-BLOCKS: Dict[str, Callable[[], str]] = {
-    "families-table": families_table,
-    "deliberate-differences": deliberate_differences,
-}
-
-
-def block_pattern(name: str) -> re.Pattern[str]:
-    """``<!-- name: ... -->`` and ``<!-- /name -->``, with the generated text between them."""
-    return re.compile(rf"(<!-- {name}:.*?-->\n)(.*?)(\n<!-- /{name} -->)", re.S)
+from support.paths import ROOT
+from support.readme import BLOCKS, README, block_pattern, rewrite
 
 
 def test_readme_blocks_match_their_sources() -> None:
@@ -56,17 +17,6 @@ def test_readme_blocks_match_their_sources() -> None:
         match = block_pattern(name).search(readme)
         assert match, f"the README lost its {name} markers"
         assert match.group(2) == render(), f"regenerate the README's {name}: python tests/test_readme.py"
-
-
-def rewrite() -> None:
-    """Regenerate every block of the README in place."""
-    readme = README.read_text()
-    for name, render in BLOCKS.items():
-        pattern, text = block_pattern(name), render()
-        match = pattern.search(readme)
-        assert match, f"the README lost its {name} markers"
-        readme = readme[: match.start(2)] + text + readme[match.end(2) :]
-    README.write_text(readme)
 
 
 if __name__ == "__main__":

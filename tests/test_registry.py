@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from importlib import import_module
 from typing import Any, Dict
 
 import pytest
-from helpers_fast import child_env
-from test_readme import families_table
 
 import _ta_compat_bootstrap
-from conftest import FAKES, SCRIPTS
+from support import FAKES, SCRIPTS, Interpreter, clean_env
+from support.readme import families_table
 from ta_compat import families
 from ta_compat.families import FAMILIES, Family
 
@@ -62,16 +60,12 @@ def test_by_name_of_an_unknown_family_is_a_key_error() -> None:
 
 
 def _made_up_env(**overrides: str) -> Dict[str, str]:
-    return child_env(PYTHONPATH=os.pathsep.join([str(MADE_UP), str(FAKES)]), **overrides)
+    return clean_env(pristine=True, PYTHONPATH=os.pathsep.join([str(MADE_UP), str(FAKES)]), **overrides)
 
 
 def _ta_compat_json(*args: str, **env: str) -> Any:
-    result = subprocess.run(
-        [sys.executable, "-m", "ta_compat", *args, "--json"],
-        env=_made_up_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = Interpreter(sys.executable).run_args(
+        "-m", "ta_compat", *args, "--json", env=_made_up_env(**env), timeout=120
     )
     assert result.stdout, result.stderr
     return json.loads(result.stdout)
@@ -83,10 +77,7 @@ def _row(report: Any, name: str) -> Dict[str, Any]:
 
 
 def test_a_made_up_family_is_applied_when_its_target_is_imported() -> None:
-    script = SCRIPTS / "registry_import_torchaudio.py"
-    result = subprocess.run(
-        [sys.executable, str(script)], env=_made_up_env(), capture_output=True, text=True, timeout=120
-    )
+    result = Interpreter(sys.executable).run("registry_import_torchaudio", env=_made_up_env(), timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "state": "applied",

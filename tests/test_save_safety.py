@@ -31,7 +31,6 @@ import os
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,11 +41,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env
+from support import SCRIPTS, Interpreter, clean_env, run_command
+from support.children import Process
 
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
-SAVE_ONE = SCRIPTS / "save_one.py"
-SAVE_SPY = SCRIPTS / "save_spy.py"
 NOBODY = (65534, 65534)  # the saver, or the spy, where a case needs another user
 OTHER_UID, OTHER_GID = 1000, 1005  # owner and group of files that are neither root's nor the saver's
 RATE = 16000
@@ -66,9 +63,10 @@ Snapshot = Dict[str, Dict[str, Any]]
 # --------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Saver:
-    """A command line that saves the test waveform to the path given after it."""
+    """An interpreter that saves the test waveform with ``scripts/save_one.py`` through ``api``."""
 
-    command: Tuple[str, ...]
+    python: Interpreter
+    api: str
 
     def run(
         self,
@@ -81,18 +79,19 @@ class Saver:
         prefix: Sequence[str] = (),
     ) -> Dict[str, Any]:
         """Save; return the program's report (``{"ok": true}`` or ``{"error": {...}}``)."""
-        command = [*prefix, *self.arguments(path, frames=frames), "--rate", str(rate), "--umask", umask]
-        env = clean_env()
+        arguments = [*self.arguments(path, frames=frames), "--rate", str(rate), "--umask", umask]
         if user is not None:
-            command += ["--as-user", f"{user[0]}:{user[1]}"]
-            env.pop("COVERAGE_PROCESS_START", None)  # another user cannot write root's coverage data
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+            arguments += ["--as-user", f"{user[0]}:{user[1]}"]
+        # another user cannot write root's coverage data
+        env = clean_env(unmeasured=user is not None)
+        result = self.python.run_args(*arguments, prefix=prefix, env=env, timeout=300)
         assert result.returncode == 0 and result.stdout, result.stdout + result.stderr
         report: Dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
         return report
 
     def arguments(self, path: Path, *, frames: int) -> List[str]:
-        return [*self.command, os.fspath(path), "--frames", str(frames)]
+        """What follows the interpreter on the command line of a save of ``frames`` to ``path``."""
+        return [os.fspath(SCRIPTS / "save_one.py"), "--api", self.api, os.fspath(path), "--frames", str(frames)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,16 +128,12 @@ class Outcome:
 
 @pytest.fixture(params=["soundfile", "torchaudio"])
 def pairing(request: pytest.FixtureRequest) -> Pairing:
-    script = os.fspath(SAVE_ONE)
     if request.param == "soundfile":
-        legacy = Saver((sys.executable, script, "--api", "soundfile"))
-        return Pairing(legacy, Saver((sys.executable, script, "--api", "safe-save")))
-    legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
-    modern_python = os.fspath(request.getfixturevalue("modern_python"))
-    return Pairing(
-        Saver((legacy_python, script, "--api", "torchaudio")),
-        Saver((modern_python, script, "--api", "torchaudio")),
-    )
+        this = Interpreter(sys.executable)
+        return Pairing(Saver(this, "soundfile"), Saver(this, "safe-save"))
+    legacy_python = Interpreter(request.getfixturevalue("legacy_python"))
+    modern_python = Interpreter(request.getfixturevalue("modern_python"))
+    return Pairing(Saver(legacy_python, "torchaudio"), Saver(modern_python, "torchaudio"))
 
 
 @pytest.fixture
@@ -461,10 +456,10 @@ def test_a_symlink_planted_in_a_sticky_folder_is_followed_only_as_the_kernel_all
 # --------------------------------------------------------------------------------------------
 def mount(cleanup: contextlib.ExitStack, *arguments: str) -> None:
     """``mount`` as root, undone when the test ends; skips where mounting is not allowed."""
-    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    result = run_command(["mount", *arguments])
     if result.returncode != 0:
         pytest.skip(f"cannot mount here: {result.stderr.strip()}")
-    cleanup.callback(subprocess.run, ["umount", "-l", arguments[-1]], check=True)
+    cleanup.callback(run_command, ["umount", "-l", arguments[-1]], check=True)
 
 
 @needs_root
@@ -482,7 +477,7 @@ def test_a_bind_mounted_file_is_written_through_the_mount_as_legacy(
     # The saver runs in its own mount namespace in which container/take.wav is host.wav.
     bind = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
     script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
-    if subprocess.run([*bind, "true"], capture_output=True).returncode != 0:
+    if run_command([*bind, "true"]).returncode != 0:
         pytest.skip("cannot make a mount namespace here")
     outcomes = []
     for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
@@ -599,14 +594,8 @@ def test_another_user_can_read_nothing_during_a_save(pairing: Pairing, world: Pa
         path = root / "private.wav"
         if existing:
             recording(path, mode=0o600)
-        env = clean_env()
-        env.pop("COVERAGE_PROCESS_START", None)  # the spy cannot write root's coverage data
-        spy = subprocess.Popen(
-            [sys.executable, os.fspath(SAVE_SPY), os.fspath(root), f"{NOBODY[0]}:{NOBODY[1]}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
+        spy = Interpreter(sys.executable, unmeasured=True).start(  # the spy cannot write root's coverage data
+            SCRIPTS / "save_spy.py", root, f"{NOBODY[0]}:{NOBODY[1]}", pipes=True
         )
         try:
             assert spy.stdout is not None and spy.stdout.readline().strip() == "watching"
@@ -632,7 +621,7 @@ def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
     (near NAME_MAX) keeps the guarantee: temporary names take at most 100 bytes of it."""
     path = recording(tmp_path / ("n" * (name_bytes - 4) + ".wav"))
     before = path.read_bytes()
-    save = subprocess.Popen(pairing.ta_compat.arguments(path, frames=8_000_000), env=clean_env())
+    save = pairing.ta_compat.python.start(*pairing.ta_compat.arguments(path, frames=8_000_000))
     try:
         temporary = wait_for_a_temporary_file(tmp_path, save)
     finally:
@@ -648,7 +637,7 @@ def test_a_killed_save_leaves_the_old_file_and_no_audio_lookalike(
     assert os.path.splitext(temporary)[1] == ".tmp"
 
 
-def wait_for_a_temporary_file(where: Path, process: subprocess.Popen) -> str:  # type: ignore[type-arg]
+def wait_for_a_temporary_file(where: Path, process: Process) -> str:
     """The name of the temporary file once it holds data (the save is under way)."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
@@ -669,10 +658,7 @@ def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tm
     header when it closes, after python-soundfile's own fsync) comes an fsync/fdatasync of it that
     succeeds, and only then the rename or link that gives it the destination's name."""
     strace = shutil.which("strace")
-    if (
-        strace is None
-        or subprocess.run([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"], capture_output=True).returncode
-    ):
+    if strace is None or run_command([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"]).returncode:
         pytest.skip("strace is missing or not allowed to trace here")
     out = folder(tmp_path / "out")
     path = recording(out / "take.wav") if existing else out / "take.wav"
@@ -680,7 +666,7 @@ def test_every_byte_is_synced_before_the_file_gets_its_name(pairing: Pairing, tm
     calls = "openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat"
     command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
     arguments = pairing.ta_compat.arguments(path, frames=FRAMES)
-    result = subprocess.run([*command, *arguments], capture_output=True, text=True, env=clean_env())
+    result = pairing.ta_compat.python.run_args(*arguments, prefix=command)
     assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
     temporary, synced, named = None, False, None
     for name, arguments_text, returned in strace_calls(log.read_text()):
