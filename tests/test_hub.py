@@ -47,7 +47,7 @@ def hub_files(pyannote_checkpoints: Dict[str, Path]) -> Dict[str, Dict[str, Path
 
 
 def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]) -> None:
-    """The Hub cache layout (blobs, refs/main, snapshots/<commit>), written by ``ta_compat.fixtures``."""
+    """The Hub cache layout (blobs, refs/main, snapshots/<commit>), written by ``scripts/populate_hub_cache.py``."""
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )
