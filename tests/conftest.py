@@ -21,9 +21,10 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from support import ROOT, Interpreter, build_wheel, stack
+from support import ROOT, Interpreter, build_wheel
 from support.checkpoints import build_checkpoints
 from support.interpreter import ffmpeg_of_pyav
+from support.interpreter import stack as cached_stack
 from support.layers import NEEDS_STACKS, NEEDS_TIME, UNDER_NOX, require
 
 #: Fixtures that hand out a torch stack: a test requesting one (directly or through another
@@ -68,8 +69,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
     """Make a fresh hard-link copy of a cached stack (``"modern"`` or ``"legacy"``); returns its python."""
 
-    def make(name: str = "modern", folder: str = "venv") -> Path:
-        return stack(name).copy(tmp_path / folder).python
+    def make(stack: str = "modern", name: str = "venv") -> Path:
+        """A copy of the cached ``stack`` in the folder ``name`` of the test's scratch folder; its python."""
+        return cached_stack(stack).copy(tmp_path / name).python
 
     return make
 
@@ -99,7 +101,7 @@ def pyannote4(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[str
 
     Hard-link copies of the modern stack, built once per session."""
     folder = tmp_path_factory.mktemp("pyannote4")
-    base = stack("modern").copy(folder / "base")
+    base = cached_stack("modern").copy(folder / "base")
     base.pip("install", "-q", *PYANNOTE4)
     base.pip("install", "-q", "--no-deps", wheel)
     with_av = base.copy(folder / "torchcodec")

@@ -26,6 +26,7 @@ class FakeHub(BaseHTTPRequestHandler):
     requests: ClassVar[Requests] = []
 
     def _answer(self, body: bool) -> None:
+        """Answer the request from ``files`` (404 as the Hub's for anything else); ``body``: with the file."""
         parts = self.path.split("?")[0].strip("/").split("/")
         self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
         if len(parts) >= 5 and parts[2] == "resolve":

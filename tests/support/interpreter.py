@@ -48,6 +48,7 @@ class Interpreter:
         self.hide_ffmpeg = hide_ffmpeg
 
     def __repr__(self) -> str:
+        """The interpreter's path, for pytest's reports of a failed assertion."""
         return f"Interpreter({os.fspath(self.python)!r})"
 
     @property
@@ -104,6 +105,7 @@ class Interpreter:
         return []
 
     def _env(self, env: Optional[Dict[str, str]], variables: Dict[str, str]) -> Dict[str, str]:
+        """A child's environment: ``env`` as given (else ``environment()``) with ``variables`` on top."""
         return {**(env if env is not None else self.environment()), **variables}
 
     def pip(self, *args: str | os.PathLike[str], check: bool = True, **options: Any) -> Result:
@@ -142,11 +144,12 @@ class Interpreter:
         return int(major), int(minor)
 
     def copy(self, dest: Path, *, hard_links: bool = True, **options: Any) -> Interpreter:
-        """A hard-link copy of the venv at ``dest`` (pip only adds and unlinks files, so this one
-        stays intact; a plain copy where hard links cannot be made, or without ``hard_links``),
-        with these options unless ``options`` (``Interpreter``'s) say otherwise."""
-        if not hard_links or run_command(["cp", "-al", self.venv, dest]).returncode != 0:
-            shutil.rmtree(dest, ignore_errors=True)
+        """A copy of the venv at ``dest``: hard links (``cp -al``: pip only adds and unlinks files,
+        so this venv stays intact, and a torch stack copies in a second), else a plain copy; with
+        these options unless ``options`` (``Interpreter``'s) say otherwise."""
+        if hard_links:
+            run_command(["cp", "-al", self.venv, dest], check=True)
+        else:
             shutil.copytree(self.venv, dest, symlinks=True)
         settings: Dict[str, Any] = {
             "variables": self.variables,
