@@ -10,16 +10,15 @@ fakes on ``PYTHONPATH`` (``tests/scripts/allowlist_entries.py``).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import types
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from helpers_fast import child_env, fake_torch, named_unpickler
 
-from conftest import FAKES, SCRIPTS, result_of, run_script
+from support import FAKES, Interpreter, clean_env, result_of
+from support.fakes import fake_torch, named_unpickler
 from ta_compat import allowlist
 from ta_compat.shims import checkpoints
 
@@ -35,13 +34,8 @@ def torch_2_5(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 
 
 def _allowlist(*args: str) -> Dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPTS / "allowlist_entries.py"), *args],
-        env=child_env(PYTHONPATH=str(FAKES)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = clean_env(pristine=True, PYTHONPATH=str(FAKES))
+    result = Interpreter(sys.executable).run("allowlist_entries", *args, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
 
@@ -150,7 +144,7 @@ def test_allowlist_without_named_entries_keeps_only_classes_named_as_pickled() -
 def test_scopes_of_different_libraries_share_names_and_close_in_any_order(modern_python: Path) -> None:
     """Two scopes allowing the same name: nested, and overlapping in threads with the first closing
     first; the user's entry and a process-wide allow made meanwhile outlive them."""
-    seen = result_of(run_script(modern_python, "allowlist_scopes"))
+    seen = result_of(Interpreter(modern_python).run("allowlist_scopes"))
     assert seen["nested_inner"] == ["argparse.Namespace", "fractions.Fraction"]
     assert seen["nested_after_inner"] == ["argparse.Namespace", "fractions.Fraction"]  # still the outer's
     assert seen["nested_after"] == []

@@ -18,7 +18,6 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,18 +26,9 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 import pytest
 
-from conftest import (
-    DEBUG_LINE,
-    FAKES,
-    HEAVY,
-    SCRIPTS,
-    clean_env,
-    fires,
-    ours,
-    result_of,
-    run_script,
-    site_packages,
-)
+from support import FAKES, SCRIPTS, Interpreter, Result, clean_env, fires, ours, result_of
+from support.children import DEBUG_LINE
+from support.startup import HEAVY
 
 OFF_VALUES = ("1", "true", "True", "all", "ALL", "*", " 1 ", "yes", "on", "1,load", "1,", "all,hub", "load, ALL")
 ON_VALUES = ("0", "", "false", "no", "off", " ", "none", "0,none,")
@@ -56,21 +46,8 @@ ODD_VALUES = {
 
 
 def _base_env(**overrides: str) -> Dict[str, str]:
-    env = clean_env()
-    for name in (
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "PYTHONSTARTUP",
-        "PYTHONWARNINGS",
-        "PYTHONNOUSERSITE",
-        "PYTHONSAFEPATH",
-        "PYTHONVERBOSE",
-        "PYTHONINSPECT",
-        "VIRTUAL_ENV",
-    ):
-        env.pop(name, None)
-    env.update(overrides)
-    return env
+    """A child's environment without anything that steers Python: these venvs are not the test run's."""
+    return clean_env(pristine=True, **overrides)
 
 
 def _resolve(python: str) -> Optional[str]:
@@ -78,9 +55,7 @@ def _resolve(python: str) -> Optional[str]:
 
     def works(candidate: str) -> Optional[str]:
         try:
-            out = subprocess.run(
-                [candidate, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, timeout=60
-            )
+            out = Interpreter(candidate).run_code("import sys; print(sys.executable)", timeout=60)
         except OSError:
             return None
         return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
@@ -104,9 +79,9 @@ PYTHONS = [p for p in os.environ.get("TA_COMPAT_BOOTSTRAP_PYTHONS", "").split(os
 ]
 
 
-def _purelib(python: Path) -> Path:
-    path = site_packages(python, _base_env())
-    assert path.is_relative_to(python.parent.parent), (python, path)
+def _purelib(python: Interpreter) -> Path:
+    path = python.site_packages()
+    assert path.is_relative_to(python.venv), (python, path)
     return path
 
 
@@ -116,47 +91,20 @@ class Matrix:
     def __init__(self, base: str, root: Path, wheel: Path) -> None:
         self.base = base
         self.root = root
-        self.version = tuple(
-            int(part)
-            for part in subprocess.run(
-                [base, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
-        )
-        for name in ("venv", "bare"):
-            subprocess.run([base, "-m", "venv", "--without-pip", str(root / name)], check=True, timeout=120)
-        self.python = root / "venv" / "bin" / "python"
-        self.bare = root / "bare" / "bin" / "python"
+        self.venv = Interpreter.new_venv(base, root / "venv", pristine=True)
+        self.bare_venv = Interpreter.new_venv(base, root / "bare", pristine=True)
+        self.python, self.bare = self.venv.python, self.bare_venv.python
+        self.version = self.venv.version()
         # Under `nox -s tests` the children of every interpreter measure coverage too (through
         # coverage's own .pth): the bootstrap's branches for 3.9-3.13 run only here.
         measure = ["coverage"] if os.environ.get("COVERAGE_PROCESS_START") else []
-        for args in (["--no-deps", str(wheel)], ["pytest", *measure]):
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "--disable-pip-version-check",
-                    "--python",
-                    str(self.python),
-                    "install",
-                    "-q",
-                    *args,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
-        self.site = _purelib(self.python)
+        self.venv.install("--no-deps", wheel)
+        self.venv.install("pytest", *measure)
+        self.site = _purelib(self.venv)
         # Reading any .pth file costs site a module on 3.9 (_bootlocale, for the locale encoding):
         # the baseline has one that does nothing, as every venv with setuptools or pip has.
-        (_purelib(self.bare) / "baseline.pth").write_text("# a .pth file that does nothing\n")
-        registry = result_of(
-            run_script(self.python, "target_families", "torchaudio", "pyannote.audio.core.model", env=_base_env())
-        )
+        (_purelib(self.bare_venv) / "baseline.pth").write_text("# a .pth file that does nothing\n")
+        registry = result_of(self.venv.run("target_families", "torchaudio", "pyannote.audio.core.model"))
         #: every family, and the shim families of each target, as the installed package defines them
         self.families = tuple(registry["names"])
         self.ta, self.pa = (tuple(names) for names in registry["targets"].values())
@@ -170,11 +118,11 @@ class Matrix:
         """The expected ``fires()``: every torchaudio family (and pyannote's) applied ``times``."""
         return {family: times for family in self.ta + (self.pa if pyannote else ())}
 
-    def run(self, script: str, *args: str, **options: Any) -> subprocess.CompletedProcess:
+    def run(self, script: str, *args: str, **options: Any) -> Result:
         """Run ``tests/scripts/<script>.py`` (see ``_run`` for the options)."""
         return self._run([os.fspath(SCRIPTS / f"{script}.py"), *args], **options)
 
-    def run_code(self, code: str, **options: Any) -> subprocess.CompletedProcess:
+    def run_code(self, code: str, **options: Any) -> Result:
         """Run the one-liner ``code`` (``python -c``; see ``_run`` for the options)."""
         return self._run(["-c", code], **options)
 
@@ -192,19 +140,14 @@ class Matrix:
         fakes: Union[bool, Path] = True,
         timeout: float = 120,
         **env: str,
-    ) -> subprocess.CompletedProcess:
+    ) -> Result:
         """In the venv with the wheel (``bare``: the one without), under ``flags``, with ``env`` on
         top of a clean environment; ``fakes``: the fake packages (or a zip of them) on ``PYTHONPATH``."""
         variables = _base_env(**env)
         if fakes:
             variables["PYTHONPATH"] = str(FAKES) if fakes is True else str(fakes)
-        return subprocess.run(
-            [str(self.bare if bare else self.python), *flags, *arguments],
-            env=variables,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        interpreter = self.bare_venv if bare else self.venv
+        return interpreter.run_args(*arguments, flags=flags, env=variables, timeout=timeout)
 
 
 def _build(python: str, root: Path, wheel: Path) -> Matrix:
@@ -535,13 +478,8 @@ def test_pytest_assertion_rewriting_hook_ahead(matrix: Matrix, tmp_path: Path) -
     test_file = tmp_path / "test_hooked.py"
     shutil.copyfile(SCRIPTS / "hooked_suite.py", test_file)
     env = _base_env(PYTHONPATH=str(FAKES), FAKE_TORCH_NO_SERIALIZATION="1")
-    result = subprocess.run(
-        [str(matrix.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", str(test_file)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = matrix.venv.run_args(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", test_file, cwd=tmp_path, env=env, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
@@ -626,15 +564,14 @@ def test_editable_install_whose_package_is_gone_says_so_once(matrix: Matrix, che
 
 
 def test_hidden_pth_is_skipped_silently(matrix: Matrix, tmp_path: Path) -> None:
-    venv = tmp_path / "hidden"
-    subprocess.run([matrix.base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    site = _purelib(venv / "bin" / "python")
+    venv = Interpreter.new_venv(matrix.base, tmp_path / "hidden", pristine=True)
+    site = _purelib(venv)
     shutil.copy2(matrix.site / "_ta_compat_bootstrap.py", site)
     shutil.copy2(matrix.site / "_ta_compat_hook.py", site)
     shutil.copytree(matrix.site / "ta_compat", site / "ta_compat")
     shutil.copy2(matrix.site / "compat_autoload.pth", site / ".compat_autoload.pth")
     (site / ".probe.pth").write_text("import sys; sys.__dict__['_pth_dot_ran'] = True\n")
-    result = run_script(venv / "bin" / "python", "import_targets", "torchaudio", env=_base_env(PYTHONPATH=str(FAKES)))
+    result = venv.run("import_targets", "torchaudio", PYTHONPATH=str(FAKES))
     assert result.stderr == "", result.stderr
     data = result_of(result)
     ran = data["pth"].get("_pth_dot_ran", False)

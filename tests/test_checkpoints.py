@@ -18,7 +18,8 @@ from typing import Any, Dict
 
 import pytest
 
-from conftest import clean_env, pip, result_of, run_script
+from support import Interpreter, clean_env, result_of
+from support.checkpoints import PAYLOAD_NAMES
 
 KINDS = ("wespeaker", "segmentation", "hydra")
 
@@ -55,7 +56,7 @@ SCOPED = {
 def run_load_script(python: Path, checkpoints: Dict[str, Path], folder: Path, **env: str) -> Dict[str, Any]:
     folder.mkdir()
     paths = json.dumps({kind: os.fspath(checkpoints[kind]) for kind in KINDS})
-    return result_of(run_script(python, "ckpt_load", paths, os.fspath(folder), env=clean_env(**env)))
+    return result_of(Interpreter(python).run("ckpt_load", paths, os.fspath(folder), env=clean_env(**env)))
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_lightning_2_5_5_still_works(
 ) -> None:
     """lightning 2.4-2.5 load with weights_only=False by default: the wrappers must not get in the way."""
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "lightning==2.5.5", "pytorch-lightning==2.5.5", os.fspath(wheel))
+    Interpreter(python).pip("install", "-q", "lightning==2.5.5", "pytorch-lightning==2.5.5", os.fspath(wheel))
     data = run_load_script(python, pyannote_checkpoints, tmp_path / "run")
     assert data["lightning"] == ["2.5.5", "2.5.5"] and data["pl_load_weights_only"] is False
     for kind in KINDS:
@@ -195,21 +196,6 @@ def test_lightning_2_5_5_still_works(
 
 
 # --- security: malicious pickles stay refused, inside pyannote's and lightning's loading too -----
-
-#: The payloads of ``tests/scripts/ckpt_payloads.py``.
-PAYLOAD_NAMES = (
-    "os_system",
-    "eval",
-    "exec",
-    "subprocess_popen",
-    "partial_os_system",
-    "partial_eval",
-    "partial_exec",
-    "partial_popen",
-    "getattr_chain",
-    "attrgetter_chain",
-    "omegaconf_callable",
-)
 
 #: What the weights-only unpickler names when it refuses each payload: by a plain torch.load (the
 #: omegaconf one is refused at ListConfig already) and inside pyannote's or lightning's loading
@@ -238,10 +224,10 @@ def refusals(
     markers, files = folder / "markers", folder / "files"
     markers.mkdir()
     hydra = os.fspath(pyannote_checkpoints["hydra"])
-    refused = result_of(run_script(modern_python, "ckpt_refusals", os.fspath(markers), hydra, os.fspath(files)))
+    refused = result_of(Interpreter(modern_python).run("ckpt_refusals", os.fspath(markers), hydra, os.fspath(files)))
     assert refused["after_build"] == []  # building (pickling) ran no payload
     env = clean_env(TA_COMPAT_DISABLE="checkpoints")
-    control = result_of(run_script(modern_python, "ckpt_control", os.fspath(files), os.fspath(markers), env=env))
+    control = result_of(Interpreter(modern_python).run("ckpt_control", os.fspath(files), os.fspath(markers), env=env))
     return {"refused": refused, "control": control}
 
 

@@ -22,7 +22,8 @@ from typing import Any, Dict
 
 import pytest
 
-from conftest import clean_env, result_of, run_script
+from support import Interpreter, clean_env, result_of
+from support.checkpoints import ENUM_PAYLOAD_FILES
 
 TORCH_VERSION_REFUSED = "Unsupported global: GLOBAL torch.torch_version.TorchVersion was not an allowed global"
 LIST_CONFIG_REFUSED = "Unsupported global: GLOBAL omegaconf.listconfig.ListConfig was not an allowed global"
@@ -39,7 +40,7 @@ VALIDATION_METRICS = [
 def lightning_run(python: Path, checkpoints: Dict[str, Path], folder: Path, **env: str) -> Dict[str, Any]:
     folder.mkdir()
     paths = json.dumps({kind: os.fspath(path) for kind, path in checkpoints.items()})
-    return result_of(run_script(python, "ckpt_lightning", paths, os.fspath(folder), env=clean_env(**env)))
+    return result_of(Interpreter(python).run("ckpt_lightning", paths, os.fspath(folder), env=clean_env(**env)))
 
 
 @pytest.fixture(scope="module")
@@ -141,19 +142,17 @@ def enum_payloads(
 ) -> Path:
     folder = tmp_path_factory.mktemp("enum-payloads") / "files"
     base = os.fspath(pyannote_checkpoints["segmentation"])
-    result = run_script(modern_python, "ckpt_enum_payloads", os.fspath(folder), base)
+    result = Interpreter(modern_python).run("ckpt_enum_payloads", os.fspath(folder), base)
     assert result.returncode == 0, result.stderr[-3000:]
     return folder
 
 
-PAYLOAD_FILES = ("class_swap", "newobj_build", "rebuild_from_type", "reduce_build", "reduce_build_slots")
-
-
 def test_crafted_checkpoints_leave_pyannotes_enum_members_alone(modern_python: Path, enum_payloads: Path) -> None:
-    data = result_of(run_script(modern_python, "ckpt_enum_loads", os.fspath(enum_payloads)))
+    data = result_of(Interpreter(modern_python).run("ckpt_enum_loads", os.fspath(enum_payloads)))
     assert data["after"] == data["before"]  # every member: name, value, type and hash
     loads = data["loads"]
-    assert len(loads) == 4 * len(PAYLOAD_FILES)  # .pt: torch.load; .ckpt: also from_pretrained, load_from_checkpoint
+    # .pt: torch.load; .ckpt: also from_pretrained, load_from_checkpoint
+    assert len(loads) == 4 * len(ENUM_PAYLOAD_FILES)
     for attempt, outcome in loads.items():
         name = attempt.split(".")[0]
         expected = {
@@ -170,7 +169,7 @@ def test_crafted_checkpoints_rewrite_the_members_when_the_real_classes_are_allow
     Resolution and Introspection process-wide) loads every one of them, and each rewrites its member."""
     env = clean_env(TA_COMPAT_DISABLE="checkpoints")
     data = result_of(
-        run_script(modern_python, "ckpt_enum_loads", os.fspath(enum_payloads), "--hand-written-allowlist", env=env)
+        Interpreter(modern_python).run("ckpt_enum_loads", os.fspath(enum_payloads), "--hand-written-allowlist", env=env)
     )
     assert set(data["loads"].values()) == {"ok"}
     changed = {member for member, fields in data["before"].items() if data["after"].get(member) != fields}
@@ -196,7 +195,7 @@ def test_interrupts_never_leave_a_name_allowed_or_a_handler_replaced(
 ) -> None:
     """Every bytecode position of the checkpoint shim gets an interrupt, then random delays do."""
     hydra = os.fspath(pyannote_checkpoints["hydra"])  # the most names in use
-    result = run_script(modern_python, "ckpt_interrupts", hydra, "20240601", INTERRUPT_BUDGET, timeout=600)
+    result = Interpreter(modern_python).run("ckpt_interrupts", hydra, "20240601", INTERRUPT_BUDGET, timeout=600)
     data = result_of(result)
     assert data["positions"] > 100 and data["swept"] == data["positions"], data  # the whole sweep ran
     assert sum(data["outcome"]["random"].values()) >= 20

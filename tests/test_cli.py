@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
-from conftest import clean_env, run_python
+from support import Interpreter, Result, clean_env
 
 IO_FAMILIES = ("audiometadata", "backends", "info", "load", "save", "backend-module")
 
 
-def cli(python: Path, *args: str, env: Optional[dict] = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(python), "-m", "ta_compat", *args], env=env or clean_env(), capture_output=True, text=True, timeout=600
-    )
+def cli(python: Path, *args: str, env: Optional[Dict[str, str]] = None) -> Result:
+    return Interpreter(python).run_args("-m", "ta_compat", *args, env=env, timeout=600)
 
 
 def test_status_table_on_modern_stack(modern_python: Path) -> None:
@@ -38,7 +35,7 @@ def test_status_reports_disabled_and_unknown_families(modern_python: Path) -> No
 
 
 def test_debug_logs_once_per_target(modern_python: Path) -> None:
-    result = run_python(modern_python, "import torchaudio, torchaudio", env=clean_env(TA_COMPAT_DEBUG="1"))
+    result = Interpreter(modern_python).run_code("import torchaudio, torchaudio", env=clean_env(TA_COMPAT_DEBUG="1"))
     lines = [line for line in result.stderr.splitlines() if line.startswith("ta-compat: ")]
     assert len(lines) == len(IO_FAMILIES) + 1, result.stderr  # and torchcodec-fallback
     assert any("torchaudio 2.11.0" in line and "load applied (torchaudio.load)" in line for line in lines)

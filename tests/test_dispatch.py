@@ -1,6 +1,6 @@
 """``ta_compat._dispatch``: how each family's outcome is recorded as its target executes.
 
-The families are made up (``helpers_fast``), their targets plain module objects: dispatch only
+The families are made up (``support.made_up``), their targets plain module objects: dispatch only
 resolves and calls what the registry names, so the real shims need not run here.
 """
 
@@ -13,8 +13,8 @@ import warnings
 from typing import Iterator, List
 
 import pytest
-from helpers_fast import EVENTS, made_up, module_version, use_families
 
+from support.made_up import EVENTS, made_up, module_version, use_families
 from ta_compat import _dispatch
 from ta_compat._dispatch import State, apply_target, prepare_target
 from ta_compat.settings import Switches

@@ -12,15 +12,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run_script
+from support import ROOT, Interpreter
 
 #: What the generator reads, relative to the checkout: a copy of these is a checkout to it.
-SOURCES = ("README.md", "docs", "benchmarks/results.json", "tests/test_legacy_io_differential.py")
+SOURCES = ("README.md", "docs", "benchmarks/results.json", "tests/support/deliberate.py")
 
 
 def _render(root: Path, *args: str) -> tuple[int, str]:
     """Run the generator on the checkout at ``root``: its exit status and output."""
-    done = run_script(sys.executable, "render_docs", "--root", str(root), *args)
+    done = Interpreter(sys.executable).run("render_docs", "--root", str(root), *args)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return done.returncode, done.stdout + done.stderr
 

@@ -1,6 +1,6 @@
 """``ta-compat doctor`` without a torch stack: its report, its exit status, and the probe runner.
 
-The verdicts are written by hand here; the probes are made-up families' (``helpers_fast``),
+The verdicts are written by hand here; the probes are made-up families' (``support.made_up``),
 whose probe functions pass or raise as real probes do.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import List, Optional
 
 import pytest
-from helpers_fast import EVENTS, child_env, made_up, use_families
 
+from support import Interpreter
+from support.made_up import EVENTS, made_up, use_families
 from ta_compat import doctor, probes
 from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
 
@@ -147,9 +147,7 @@ def test_probes_main_prints_the_results_as_json(
 
 @pytest.mark.parametrize("args", [[], ["load", "save"]])
 def test_probes_module_usage_error_exits_2(args: List[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ta_compat.probes", *args], env=child_env(), capture_output=True, text=True, timeout=60
-    )
+    result = Interpreter(sys.executable, pristine=True).run_args("-m", "ta_compat.probes", *args, timeout=60)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith("usage: python -m ta_compat.probes NAME[,NAME...]")

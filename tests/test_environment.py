@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
-from helpers_fast import child_env
 
+from support import clean_env
 from ta_compat import doctor, environment
 from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
 from ta_compat.environment import Checked, Finding, gpu_findings, kernel_for
@@ -233,7 +233,9 @@ def test_a_child_past_its_timeout_is_killed_with_what_it_started() -> None:
     sleeper = "import time; time.sleep(60)"
     code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {sleeper!r}]); time.sleep(60)"
     started = time.monotonic()
-    assert environment._json_of([sys.executable, "-c", code], child_env(), timeout=2) == "timed out after 2 s"
+    assert (
+        environment._json_of([sys.executable, "-c", code], clean_env(pristine=True), timeout=2) == "timed out after 2 s"
+    )
     assert time.monotonic() - started < 20
 
 
@@ -247,7 +249,7 @@ def test_a_child_past_its_timeout_is_killed_with_what_it_started() -> None:
     ],
 )
 def test_a_child_answers_its_last_line_as_json_or_why_not(code: str, expected: Any) -> None:
-    assert environment._json_of([sys.executable, "-c", code], child_env(), timeout=60) == expected
+    assert environment._json_of([sys.executable, "-c", code], clean_env(pristine=True), timeout=60) == expected
 
 
 def test_the_child_entry_point_refuses_an_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import wave
 from pathlib import Path
 from typing import Callable, List, Tuple
 
 import pytest
 
-from conftest import SCRIPTS, clean_env, fires, ours, pip, result_of, run_python, run_script, site_packages
+from support import Interpreter, clean_env, fires, ours, result_of, run_command
 from ta_compat.families import FAMILIES
 
 
 @pytest.fixture(scope="module")
 def torchaudio_families(modern_python: Path) -> List[str]:
-    return list(result_of(run_script(modern_python, "target_families", "torchaudio"))["targets"]["torchaudio"])
+    return list(result_of(Interpreter(modern_python).run("target_families", "torchaudio"))["targets"]["torchaudio"])
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +56,7 @@ def missing(tmp_path: Path, *names: str) -> str:
 
 def test_soundfile_missing_gives_the_legacy_no_backend_errors(modern_python: Path, wav: Path, tmp_path: Path) -> None:
     env = clean_env(PYTHONPATH=missing(tmp_path, "soundfile"))
-    result = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
+    result = Interpreter(modern_python).run("backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
     data = result_of(result)
     assert data["backends"] == []
     no_backend = ["RuntimeError", f"Couldn't find appropriate backend to handle uri {wav} and format None."]
@@ -76,11 +75,11 @@ def test_soundfile_missing_matches_legacy_torchaudio(
     modern_python: Path, legacy_python: Path, wav: Path, tmp_path: Path
 ) -> None:
     env = clean_env(PYTHONPATH=missing(tmp_path, "soundfile"))
-    modern = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
+    modern = Interpreter(modern_python).run("backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
     # torchaudio 2.8 would also find FFmpeg when its libraries are installed: keep it to soundfile
     legacy_env = dict(env, TORIO_USE_FFMPEG_VERSION="0")
-    legacy = run_script(
-        legacy_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=legacy_env, flags=("-W", "ignore")
+    legacy = Interpreter(legacy_python).run(
+        "backend_calls", str(wav), str(tmp_path / "out.wav"), env=legacy_env, flags=("-W", "ignore")
     )
     assert result_of(modern) == result_of(legacy)
 
@@ -88,7 +87,7 @@ def test_soundfile_missing_matches_legacy_torchaudio(
 def test_numpy_missing(modern_python: Path, wav: Path, tmp_path: Path) -> None:
     """torch runs without numpy (it warns itself); soundfile needs numpy, so there is no backend."""
     env = clean_env(PYTHONPATH=missing(tmp_path, "numpy"))
-    result = run_script(modern_python, "backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
+    result = Interpreter(modern_python).run("backend_calls", str(wav), str(tmp_path / "out.wav"), env=env)
     data = result_of(result)
     assert data["backends"] == []
     assert data["load"] == ["RuntimeError", f"Couldn't find appropriate backend to handle uri {wav} and format None."]
@@ -111,8 +110,8 @@ def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, 
     import; returns its python and its ``ta_compat`` folder. ta-compat's own modules always come from
     where they are installed, so the fault goes there."""
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "--no-deps", os.fspath(wheel))
-    package = site_packages(python) / "ta_compat"
+    Interpreter(python).pip("install", "-q", "--no-deps", os.fspath(wheel))
+    package = Interpreter(python).site_packages() / "ta_compat"
     rewrite(package / "legacy_io.py", 'raise RuntimeError("fault injected: legacy_io is broken")\n')
     return python, package
 
@@ -120,7 +119,7 @@ def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, 
 @pytest.mark.parametrize("flags", [(), ("-W", "error")], ids=["default", "-W error"])
 def test_a_raising_shim_is_one_warning_and_the_import_succeeds(broken_install: Tuple[Path, Path], flags: tuple) -> None:
     python, package = broken_install
-    result = run_script(python, "import_targets", "torchaudio", flags=flags)
+    result = Interpreter(python).run("import_targets", "torchaudio", flags=flags)
     data = result_of(result)
     assert data["package"].startswith(os.fspath(package))  # the broken install was the one used
     # every family whose shim is built on legacy_io; the others (torchcodec-fallback) still apply
@@ -139,7 +138,7 @@ def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(broken_i
     dispatch = package / "_dispatch.py"
     rewrite(dispatch, dispatch.read_text() + "\nimport a_dependency_that_is_not_installed\n")
     code = "import json, torchaudio; print(json.dumps(hasattr(torchaudio, 'info')))"
-    result = run_python(python, code)
+    result = Interpreter(python).run_code(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "false"  # torchaudio 2.11 as it ships
     messages = ours(result.stderr)
@@ -153,8 +152,7 @@ def test_a_package_that_cannot_import_its_own_dependency_is_one_warning(broken_i
 def _mount_namespaces() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "mount", "--bind", "-o", "ro", "/tmp", "/tmp"], capture_output=True)
-    return probe.returncode == 0
+    return run_command(["unshare", "-m", "mount", "--bind", "-o", "ro", "/tmp", "/tmp"]).returncode == 0
 
 
 def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> None:
@@ -162,30 +160,13 @@ def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> Non
     if not _mount_namespaces():
         pytest.skip("no mount namespaces here (unshare -m): a read-only site-packages cannot be made for root")
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "--no-deps", str(wheel))
-    site = site_packages(python)
+    Interpreter(python).pip("install", "-q", "--no-deps", str(wheel))
+    site = Interpreter(python).site_packages()
     before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
-    env = clean_env()
+    env = clean_env(unmeasured=True)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # let Python try to write bytecode: it must fail silently
-    env.pop("COVERAGE_PROCESS_START", None)
-    result = subprocess.run(
-        [
-            "unshare",
-            "-m",
-            "sh",
-            "-c",
-            'mount --bind -o ro "$1" "$1" && shift && exec "$@"',
-            "sh",
-            str(site),
-            str(python),
-            os.fspath(SCRIPTS / "read_only_site.py"),
-            str(site),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    read_only = ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$1" "$1" && shift && exec "$@"', "sh", site]
+    result = Interpreter(python).run("read_only_site", site, prefix=read_only, env=env)
     data = result_of(result)
     assert data["read_only"] is True
     assert data["patched"] is True and "failed" not in data["outcomes"].values()
@@ -197,7 +178,7 @@ def test_read_only_site_packages(fresh_venv, wheel: Path, tmp_path: Path) -> Non
 
 
 def test_32_threads_import_torchaudio_at_once(modern_python: Path, torchaudio_families: List[str]) -> None:
-    result = run_script(modern_python, "import_in_threads", env=clean_env(TA_COMPAT_DEBUG="1"))
+    result = Interpreter(modern_python).run("import_in_threads", env=clean_env(TA_COMPAT_DEBUG="1"))
     data = result_of(result)
     assert data["errors"] == [] and data["loads"] == 32 and data["same"] and data["patched"]
     assert data["outcomes"] == {family: "applied" for family in torchaudio_families}
@@ -206,12 +187,12 @@ def test_32_threads_import_torchaudio_at_once(modern_python: Path, torchaudio_fa
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_multiprocessing_workers_see_the_shims(modern_python: Path, method: str) -> None:
-    result = run_script(modern_python, "mp_parent", method)
+    result = Interpreter(modern_python).run("mp_parent", method)
     assert result_of(result) == {"patched": True, "AudioMetaData": True, "load": "applied"}
 
 
 def test_reload_of_torchaudio_reapplies_the_shims(modern_python: Path, torchaudio_families: List[str]) -> None:
-    result = run_script(modern_python, "reload_torchaudio", env=clean_env(TA_COMPAT_DEBUG="1"))
+    result = Interpreter(modern_python).run("reload_torchaudio", env=clean_env(TA_COMPAT_DEBUG="1"))
     data = result_of(result)
     # reload re-runs torchaudio's body, which binds the torchcodec-routed load again; the finder
     # fires again and the shim puts the legacy one back (the very same function object)

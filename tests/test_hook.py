@@ -3,7 +3,7 @@ bootstrap's ``install``/``uninstall``/``find_spec`` with the real import system.
 
 ``pip install -e .`` put ``compat_autoload.pth`` in this venv, so the bootstrap is already on
 ``sys.meta_path`` here: the fixtures work on copies of ``sys.meta_path`` and of the hook's state
-and put the originals back. The families are made up (``helpers_fast``) and record what ran.
+and put the originals back. The families are made up (``support.made_up``) and record what ran.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
-from helpers_fast import EVENTS, RESETS, made_up, use_families
 
 import _ta_compat_bootstrap
 import _ta_compat_hook
 from _ta_compat_hook import ShimmingExec
+from support.made_up import EVENTS, RESETS, made_up, use_families
 from ta_compat import _dispatch
 from ta_compat._dispatch import State
 
@@ -231,7 +231,7 @@ def test_uninstall_resets_the_outcomes_and_each_familys_state(
     resets = len(RESETS)
     _ta_compat_hook.uninstall()
     assert _dispatch.OUTCOMES == {} and _ta_compat_hook._fired == {}
-    assert RESETS[resets:] == ["helpers_fast"]
+    assert RESETS[resets:] == ["support.made_up"]
 
 
 def test_install_does_nothing_when_every_shim_is_off(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,23 +12,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 
-from conftest import (
-    HUB_COMMIT,
-    SCRIPTS,
-    HubRequest,
-    clean_env,
-    fake_hub_env,
-    fake_hub_server,
-    pip,
-    result_of,
-    run_script,
-)
+from support import SCRIPTS, Interpreter, clean_env, result_of
+from support.hub import COMMIT, Requests, hub_environment, running_hub
 
-COMMIT = HUB_COMMIT
+COMMIT = COMMIT
 TOKEN = "hf_ta_compat_test_token"
 
 #: The Hub ids pyannote resolves, each is only known to the populated cache / the local server.
@@ -61,13 +52,13 @@ def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )
-    result = run_script(python, "populate_hub_cache", os.fspath(cache), spec, COMMIT)
+    result = Interpreter(python).run("populate_hub_cache", os.fspath(cache), spec, COMMIT)
     assert result.returncode == 0, result.stderr
 
 
 def from_pretrained(python: Path, env: Dict[str, str]) -> Dict[str, Any]:
     """What ``hub_from_pretrained`` reports for the test's Hub ids and token."""
-    return result_of(run_script(python, "hub_from_pretrained", TOKEN, MODEL_ID, PIPELINE_ID, env=env))
+    return result_of(Interpreter(python).run("hub_from_pretrained", TOKEN, MODEL_ID, PIPELINE_ID, env=env))
 
 
 def offline_env(tmp_path: Path, **extra: str) -> Dict[str, str]:
@@ -121,14 +112,14 @@ def test_offline_hub_ids_fail_without_the_hub_family(offline: Dict[str, Any], ca
 
 
 @pytest.fixture
-def fake_hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, List[HubRequest]]]:
-    with fake_hub_server(hub_files) as served:
+def fake_hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, Requests]]:
+    with running_hub(hub_files) as served:
         yield served
 
 
 def test_online_downloads_pass_the_token_on_hub_2(modern_python: Path, fake_hub: Any, tmp_path: Path) -> None:
     endpoint, requests = fake_hub
-    env = fake_hub_env(
+    env = hub_environment(
         endpoint, HF_HOME=os.fspath(tmp_path / "hf-home"), PYANNOTE_CACHE=os.fspath(tmp_path / "pyannote-cache")
     )
     data = from_pretrained(modern_python, env)
@@ -151,7 +142,7 @@ def test_nothing_is_patched_on_hub_0(
     fresh_venv: Any, wheel: Path, hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "huggingface_hub<1.0", os.fspath(wheel))
+    Interpreter(python).pip("install", "-q", "huggingface_hub<1.0", os.fspath(wheel))
     populated_cache(python, tmp_path / "pyannote-cache", hub_files)
     data = from_pretrained(python, offline_env(tmp_path))
     assert data["hub"].split(".")[0] == "0"

@@ -20,13 +20,15 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import NEEDS_STACKS, SCRIPTS, UNDER_NOX, clean_env, run_script
+from support.layers import NEEDS_STACKS, UNDER_NOX
 
 if not UNDER_NOX:  # torch and torchaudio are imported right here, in the test process
     pytest.skip(NEEDS_STACKS, allow_module_level=True)
 
 import torch
 import torchaudio
+
+from support import SCRIPTS, Interpreter, clean_env
 
 RATE = 16000
 
@@ -96,7 +98,7 @@ def test_audiometadata_pickles_and_legacy_torchaudio_loads_the_pickle(tmp_path: 
     assert type(clone) is torchaudio.AudioMetaData and vars(clone) == vars(meta)
     path = tmp_path / "meta.pickle"
     path.write_bytes(pickle.dumps(meta))
-    result = run_script(legacy_python, "unpickle_metadata", os.fspath(path))
+    result = Interpreter(legacy_python).run("unpickle_metadata", os.fspath(path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(meta)
 
@@ -112,7 +114,7 @@ def test_info_returns_audiometadata(stereo: Path) -> None:
 
 def test_backend_common_module_in_a_fresh_interpreter(modern_python: Path) -> None:
     """pyannote 3.1.1 imports ``AudioMetaData`` from ``torchaudio.backend.common`` first thing."""
-    result = run_script(modern_python, "backend_common_module")
+    result = Interpreter(modern_python).run("backend_common_module")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "module 'torchaudio.backend.common' has no attribute 'NotThere'"
 
@@ -247,8 +249,7 @@ def _line(marker: str) -> int:
 def test_ta_compat_warn_warns_once_per_call_site_naming_the_replacement(
     tmp_path: Path, modern_python: Path, stereo: Path
 ) -> None:
-    result = run_script(
-        modern_python,
+    result = Interpreter(modern_python).run(
         "legacy_calls",
         os.fspath(stereo),
         os.fspath(tmp_path / "out.wav"),
@@ -278,8 +279,8 @@ def test_ta_compat_warn_warns_once_per_call_site_naming_the_replacement(
 
 
 def test_no_warnings_at_all_by_default(tmp_path: Path, modern_python: Path, stereo: Path) -> None:
-    result = run_script(
-        modern_python, "legacy_calls", os.fspath(stereo), os.fspath(tmp_path / "out.wav"), flags=("-W", "error")
+    result = Interpreter(modern_python).run(
+        "legacy_calls", os.fspath(stereo), os.fspath(tmp_path / "out.wav"), flags=("-W", "error")
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -357,7 +358,7 @@ def test_a_write_that_fails_midway_leaves_what_legacy_left(
         path = folder / stereo.name
         path.write_bytes(stereo.read_bytes())
         inode = path.stat().st_ino
-        result = run_script(python, "save_over_file_size_limit", os.fspath(path))
+        result = Interpreter(python).run("save_over_file_size_limit", os.fspath(path))
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("failed: LibsndfileError System error."), result.stdout + result.stderr
         assert path.stat().st_ino == inode and os.listdir(folder) == [stereo.name]
@@ -430,7 +431,7 @@ def test_save_to_dev_null(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 def test_fuzz_broken_input_raises_only_runtime_value_or_type_errors(modern_python: Path) -> None:
     # A subprocess with a timeout: a crash or a hang fails this test instead of killing pytest.
-    result = run_script(modern_python, "fuzz_io", "500", timeout=240)
+    result = Interpreter(modern_python).run("fuzz_io", "500", timeout=240)
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
     assert result.stdout.strip().endswith("fuzz ok")
 

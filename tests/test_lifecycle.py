@@ -13,15 +13,14 @@ import csv
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Dict, Set
+from typing import Set
 
 import pytest
 
-from conftest import FAKES, ROOT, build_wheel, clean_env, result_of, run_python, run_script, site_packages
+from support import FAKES, ROOT, Interpreter, Result, build_wheel, clean_env, result_of, run_command
 
 TIMEOUT = 600
 UV_OWN = {".lock"}  # uv's lock file at the root of a venv it worked in: uv's, not ours
@@ -29,30 +28,25 @@ UV_OWN = {".lock"}  # uv's lock file at the root of a venv it worked in: uv's, n
 pytestmark = pytest.mark.slow
 
 
-def _env(**overrides: str) -> Dict[str, str]:
-    env = clean_env(PYTHONDONTWRITEBYTECODE="1", **overrides)
-    for name in ("PYTHONPATH", "VIRTUAL_ENV", "COVERAGE_PROCESS_START", "PIP_REQUIRE_VIRTUALENV"):
-        if name not in overrides:
-            env.pop(name, None)
-    return env
+#: What every child here gets on top of a clean environment without coverage's start-up hook and
+#: without anything that steers Python (``PYTHONPATH``, ``VIRTUAL_ENV``, ...).
+NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _run(*args: str | os.PathLike[str], env: Dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [os.fspath(a) for a in args], env=env or _env(), capture_output=True, text=True, timeout=TIMEOUT
-    )
-    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
-    return result
+def _run(*args: str | os.PathLike[str]) -> Result:
+    """A program other than a venv's Python (uv, the build front end); it must succeed."""
+    return run_command(args, env=clean_env(pristine=True, unmeasured=True, **NO_BYTECODE), timeout=TIMEOUT, check=True)
 
 
 class Venv:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.python = path / "bin" / "python"
-        self.site = site_packages(self.python, _env())
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+        self.python = interpreter.python
+        self.path = interpreter.venv
+        self.site = interpreter.site_packages()
 
-    def pip(self, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess:
-        return _run(self.python, "-m", "pip", "--disable-pip-version-check", *args)
+    def pip(self, *args: str | os.PathLike[str]) -> Result:
+        return self.interpreter.pip(*args, timeout=TIMEOUT)
 
     def tree(self) -> Set[str]:
         """Every file and directory under the venv (relative paths)."""
@@ -71,24 +65,22 @@ class Venv:
 
     def hook(self, **env: str) -> dict:
         """The hook's report after importing the fake torchaudio (see ``tests/scripts/hook_report.py``)."""
-        result = run_script(self.python, "import_targets", "torchaudio", env=_env(PYTHONPATH=str(FAKES), **env))
+        result = self.interpreter.run("import_targets", "torchaudio", PYTHONPATH=str(FAKES), **env)
         assert result.stderr == ""
         return result_of(result)
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Interpreter:
     """A plain Python 3.11 venv with pip (copied for each case: seconds saved per case)."""
+    base = getattr(sys, "_base_executable", sys.executable)
     path = tmp_path_factory.mktemp("template") / "venv"
-    _run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", path)
-    return path
+    return Interpreter.new_venv(base, path, pip=True, pristine=True, unmeasured=True, variables=NO_BYTECODE)
 
 
 @pytest.fixture
-def venv(template: Path, tmp_path: Path) -> Venv:
-    dest = tmp_path / "venv"
-    shutil.copytree(template, dest, symlinks=True)
-    return Venv(dest)
+def venv(template: Interpreter, tmp_path: Path) -> Venv:
+    return Venv(template.copy(tmp_path / "venv", hard_links=False))
 
 
 def _copy_repo(dest: Path, version: str | None = None, extra_module: bool = False) -> Path:
@@ -135,7 +127,7 @@ def test_pip_install_then_uninstall(venv: Venv, wheel: Path) -> None:
     assert state["patched"] and state["package"].startswith(str(venv.site))
     venv.pip("uninstall", "-y", "-q", "ta-compat")
     assert venv.tree() == before  # nothing of ours is left, not even an empty folder (pip #11315)
-    assert run_python(venv.python, "pass", env=_env()).stderr == ""
+    assert venv.interpreter.run_code("pass").stderr == ""
 
 
 def test_pip_upgrade_and_downgrade(venv: Venv, wheel: Path, next_wheel: Path) -> None:
@@ -194,7 +186,7 @@ def test_pip_install_from_the_sdist(venv: Venv, sdist: Path) -> None:
 
 def _assert_one_clear_line(venv: Venv) -> None:
     for code in ("pass", "import sys; sys.path.insert(0, sys.argv[1]); import torchaudio"):
-        result = run_python(venv.python, code, str(FAKES), env=_env())
+        result = venv.interpreter.run_code(code, str(FAKES))
         assert result.returncode == 0, result.stderr
         lines = result.stderr.splitlines()
         assert len(lines) == 1, result.stderr  # one line, though site runs the .pth twice in a venv
@@ -218,20 +210,13 @@ def test_a_moved_or_deleted_editable_checkout_costs_one_line(venv: Venv, tmp_pat
 
 
 @pytest.fixture(scope="module")
-def uv(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def uv(template: Interpreter, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """uv from PyPI, installed with pip into a venv of its own (not the venv under test)."""
-    tools = tmp_path_factory.mktemp("uv") / "venv"
-    shutil.copytree(template, tools, symlinks=True)
-    result = subprocess.run(
-        [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    tools = template.copy(tmp_path_factory.mktemp("uv") / "venv", hard_links=False)
+    result = tools.pip("install", "-q", "uv", check=False, timeout=TIMEOUT)
     if result.returncode != 0:
         pytest.skip(f"uv cannot be installed here: {result.stderr.strip().splitlines()[-1:]}")
-    return tools / "bin" / "uv"
+    return tools.venv / "bin" / "uv"
 
 
 def test_uv_pip_install_then_uninstall(venv: Venv, wheel: Path, uv: Path) -> None:

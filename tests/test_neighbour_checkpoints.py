@@ -18,7 +18,7 @@ from typing import Any, Dict
 
 import pytest
 
-from conftest import clean_env, result_of, run_python, run_script
+from support import Interpreter, clean_env, result_of
 
 LIBRARIES = ("bark", "asteroid")
 #: What torch says when a checkpoint of the library is loaded without the family.
@@ -32,7 +32,7 @@ def checkpoints(python: Path, library: str, folder: Path, **env: str) -> Dict[st
     """What ``neighbour_checkpoints`` reports for ``library``, its files in ``folder``."""
     folder.mkdir()
     env = clean_env(XDG_CACHE_HOME=os.fspath(folder / "cache"), **env)
-    return result_of(run_script(python, "neighbour_checkpoints", library, os.fspath(folder), env=env))
+    return result_of(Interpreter(python).run("neighbour_checkpoints", library, os.fspath(folder), env=env))
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +102,8 @@ def test_asteroid_allows_torch_version_for_the_process(reports: Dict[str, Dict[s
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_the_doctor_probe_passes_with_the_family_and_fails_without(neighbours: Path, library: str) -> None:
     code = f"import json; from ta_compat.probes import run; print(json.dumps(run([{library!r}])))"
-    on = run_python(neighbours, code)
-    off = run_python(neighbours, code, env=clean_env(TA_COMPAT_DISABLE=library))
+    on = Interpreter(neighbours).run_code(code)
+    off = Interpreter(neighbours).run_code(code, env=clean_env(TA_COMPAT_DISABLE=library))
     assert json.loads(on.stdout.splitlines()[-1]) == {library: None}, on.stderr[-3000:]
     failure = json.loads(off.stdout.splitlines()[-1])[library]
     assert failure.startswith("UnpicklingError: " + UPSTREAM[library]), failure

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 
-from conftest import SUBPROCESS_TIMEOUT, clean_env, copy_stack, pip, result_of, run_script
+from support import Interpreter, clean_env, result_of, stack
 
 STEPS = ("inference", "diarization", "resegmentation", "training", "metrics_report")
 NAN_REMOVED = "AttributeError: `np.NaN` was removed in the NumPy 2.0 release. Use `np.nan` instead."
@@ -28,20 +27,14 @@ NAN_REMOVED = "AttributeError: `np.NaN` was removed in the NumPy 2.0 release. Us
 def run(python: Path, checkpoints: Dict[str, Path], folder: Path, **env: str) -> Dict[str, Any]:
     folder.mkdir()
     paths = json.dumps({kind: os.fspath(checkpoints[kind]) for kind in ("segmentation", "wespeaker")})
-    return result_of(run_script(python, "numpy_pyannote", paths, os.fspath(folder), env=clean_env(**env)))
+    return result_of(Interpreter(python).run("numpy_pyannote", paths, os.fspath(folder), env=clean_env(**env)))
 
 
 def probe(python: Path) -> Dict[str, Any]:
     """The doctor's probe of the family, as ``ta-compat doctor`` runs it: family on, and off."""
     results = {}
     for state, disable in (("on", ""), ("off", "numpy-aliases")):
-        done = subprocess.run(
-            [os.fspath(python), "-m", "ta_compat.probes", "numpy-aliases"],
-            env=clean_env(TA_COMPAT_DISABLE=disable),
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT,
-        )
+        done = Interpreter(python).run_args("-m", "ta_compat.probes", "numpy-aliases", TA_COMPAT_DISABLE=disable)
         assert done.returncode == 0, done.stderr[-3000:]
         results[state] = json.loads(done.stdout.strip().splitlines()[-1])["numpy-aliases"]
     return results
@@ -66,8 +59,8 @@ def pyannote_3_1_1(
 ) -> Dict[str, Dict[str, Any]]:
     """pyannote.audio 3.1.1 (its requirements are a subset of 3.4.0's) on numpy 2: on and off."""
     folder = tmp_path_factory.mktemp("numpy-pyannote-3.1.1")
-    python = copy_stack("modern", folder / "venv")
-    pip(python, "install", "-q", "--no-deps", "pyannote.audio==3.1.1", os.fspath(wheel))
+    python = stack("modern").copy(folder / "venv").python
+    Interpreter(python).pip("install", "-q", "--no-deps", "pyannote.audio==3.1.1", os.fspath(wheel))
     return {
         "on": run(python, pyannote_checkpoints, folder / "on"),
         "off": run(python, pyannote_checkpoints, folder / "off", TA_COMPAT_DISABLE="numpy-aliases"),
@@ -81,8 +74,8 @@ def numpy_1(
 ) -> Dict[str, Any]:
     """pyannote.audio 3.4.0 on numpy 1.26 (pandas 3 needs numpy 2: pandas 2.2 instead)."""
     folder = tmp_path_factory.mktemp("numpy-1")
-    python = copy_stack("modern", folder / "venv")
-    pip(python, "install", "-q", "--no-deps", "numpy==1.26.4", "pandas==2.2.3", "pytz", os.fspath(wheel))
+    python = stack("modern").copy(folder / "venv").python
+    Interpreter(python).pip("install", "-q", "--no-deps", "numpy==1.26.4", "pandas==2.2.3", "pytz", os.fspath(wheel))
     return {**run(python, pyannote_checkpoints, folder / "run"), "probe": probe(python)}
 
 

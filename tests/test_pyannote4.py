@@ -18,8 +18,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 import numpy as np
 import pytest
 
-from conftest import HUB_COMMIT as COMMIT
-from conftest import SCRIPTS, FakeHub, Stack
+from support import SCRIPTS, Interpreter
+from support.hub import COMMIT, FakeHub, Requests
 
 TOKEN = "hf_ta_compat_pyannote4_token"
 MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
@@ -42,15 +42,15 @@ params:
   min_duration_off: 0.0
 """
 
-Requests = List[Tuple[str, str, str]]
-
 
 @pytest.fixture(scope="module")
-def hub_files(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Path]]:
+def hub_files(
+    pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory
+) -> Dict[str, Dict[str, Path]]:
     """Checkpoints built by pyannote.audio 4 itself (``ta_compat.fixtures``), a pipeline using one of
     them by its Hub id, and a 10 s speech-like WAV."""
     folder = tmp_path_factory.mktemp("pyannote4-hub")
-    built = pyannote4["no-torchcodec"].run(
+    built = pyannote4["no-torchcodec"].run_args(
         "-c",
         "import sys; from ta_compat import fixtures as f; "
         "f.write_segmentation_checkpoint(sys.argv[1]); f.write_wespeaker_checkpoint(sys.argv[2]); "
@@ -86,8 +86,8 @@ def hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, Requests]]
         server.server_close()
 
 
-def run(stack: Stack, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Path, **env: str) -> Dict[str, Any]:
-    process = stack.run(
+def run(stack: Interpreter, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Path, **env: str) -> Dict[str, Any]:
+    process = stack.run_args(
         str(SCRIPTS / "codec_hub.py"),
         TOKEN,
         MODEL_ID,
@@ -115,7 +115,7 @@ def authorizations(requests: Requests, repo: str, name: str) -> List[str]:
 
 
 def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path)
@@ -139,7 +139,7 @@ def test_use_auth_token_reaches_the_hub_and_audio_is_read_without_torchcodec(
 
 
 def test_use_auth_token_is_passed_on_as_token_by_every_call_pyannote_3_took_it_in(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     """get_model, Inference("org/model", ...) and the pipeline constructors, as pyannote 3.x took them."""
     endpoint, requests = hub
@@ -153,7 +153,7 @@ def test_use_auth_token_is_passed_on_as_token_by_every_call_pyannote_3_took_it_i
 
 
 def test_without_the_hub_family_pyannote_4_rejects_the_other_calls_or_drops_their_token(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path, TA_COMPAT_DISABLE="hub")
@@ -164,7 +164,7 @@ def test_without_the_hub_family_pyannote_4_rejects_the_other_calls_or_drops_thei
 
 
 def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     endpoint, requests = hub
     data = run(pyannote4["no-torchcodec"], endpoint, hub_files, tmp_path, TA_COMPAT_DISABLE="hub")
@@ -180,7 +180,7 @@ def test_without_the_hub_family_pyannote_4_rejects_or_drops_the_token(
 
 
 def test_models_and_pipelines_give_what_they_give_on_torchcodec(
-    pyannote4: Dict[str, Stack], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
+    pyannote4: Dict[str, Interpreter], hub: Tuple[str, Requests], hub_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
     """On a 16-bit WAV both decoders give the same samples, so the models give the same outputs."""
     endpoint, _ = hub

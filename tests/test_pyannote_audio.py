@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import run_script
+from support import Interpreter
 
 RATE = 16000
 
@@ -64,7 +64,7 @@ def run_probe(python: Path, corpus: Dict[str, Any], work: Path, name: str) -> Di
     spec = work / "spec.json"
     spec.write_text(json.dumps({"files": corpus, "segments": SEGMENTS}))
     out = work / f"{name}.pickle"
-    result = run_script(python, "pyannote_audio_calls", os.fspath(spec), os.fspath(out))
+    result = Interpreter(python).run("pyannote_audio_calls", os.fspath(spec), os.fspath(out))
     assert result.returncode == 0, result.stdout + result.stderr
     with open(out, "rb") as f:
         return pickle.load(f)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from importlib import import_module
 from typing import Any, Dict
 
 import pytest
-from helpers_fast import child_env
 
 import _ta_compat_bootstrap
-from conftest import FAKES, SCRIPTS, run_script
+from support import FAKES, SCRIPTS, Interpreter, clean_env
 from ta_compat import families
 from ta_compat.families import FAMILIES, Family
 
@@ -65,16 +63,12 @@ def test_by_name_of_an_unknown_family_is_a_key_error() -> None:
 
 
 def _made_up_env(**overrides: str) -> Dict[str, str]:
-    return child_env(PYTHONPATH=os.pathsep.join([str(MADE_UP), str(FAKES)]), **overrides)
+    return clean_env(pristine=True, PYTHONPATH=os.pathsep.join([str(MADE_UP), str(FAKES)]), **overrides)
 
 
 def _ta_compat_json(*args: str, **env: str) -> Any:
-    result = subprocess.run(
-        [sys.executable, "-m", "ta_compat", *args, "--json"],
-        env=_made_up_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = Interpreter(sys.executable).run_args(
+        "-m", "ta_compat", *args, "--json", env=_made_up_env(**env), timeout=120
     )
     assert result.stdout, result.stderr
     return json.loads(result.stdout)
@@ -86,10 +80,7 @@ def _row(report: Any, name: str) -> Dict[str, Any]:
 
 
 def test_a_made_up_family_is_applied_when_its_target_is_imported() -> None:
-    script = SCRIPTS / "registry_import_torchaudio.py"
-    result = subprocess.run(
-        [sys.executable, str(script)], env=_made_up_env(), capture_output=True, text=True, timeout=120
-    )
+    result = Interpreter(sys.executable).run("registry_import_torchaudio", env=_made_up_env(), timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "state": "applied",
@@ -125,7 +116,7 @@ def test_doctor_judges_a_made_up_family_by_its_probe() -> None:
 
 
 def test_the_readme_table_lists_a_made_up_family() -> None:
-    done = run_script(sys.executable, "render_docs", "--print", "families-table", env=_made_up_env())
+    done = Interpreter(sys.executable).run("render_docs", "--print", "families-table", env=_made_up_env())
     assert done.returncode == 0, done.stderr
     row = "| `made-up` | torchaudio.made_up | a family made up by the tests | `torchaudio` is imported |"
     assert done.stdout.splitlines()[-1] == row

@@ -21,7 +21,7 @@ from typing import Any, Dict, Tuple
 import numpy as np
 import pytest
 
-from conftest import result_of, run_python, run_script
+from support import Interpreter, result_of
 
 
 def both(legacy_python: Path, modern_python: Path, scenario: str, where: Path) -> Tuple[Dict[str, Any], ...]:
@@ -30,7 +30,7 @@ def both(legacy_python: Path, modern_python: Path, scenario: str, where: Path) -
     for side, python in (("legacy", legacy_python), ("ta-compat", modern_python)):
         folder = where / side
         folder.mkdir()
-        results.append(result_of(run_script(python, "save_in_place", scenario, os.fspath(folder))))
+        results.append(result_of(Interpreter(python).run("save_in_place", scenario, os.fspath(folder))))
     return tuple(results)
 
 
@@ -92,13 +92,13 @@ def test_nan_samples_saved_as_mp3_raise_instead_of_aborting(
     created; ta-compat raises ``ValueError`` before it opens the file, through ``save`` and through
     the torchcodec fallback's ``save_with_torchcodec`` alike."""
     (tmp_path / "legacy").mkdir()
-    legacy = run_script(legacy_python, "save_in_place", "mp3-nan", os.fspath(tmp_path / "legacy"))
+    legacy = Interpreter(legacy_python).run("save_in_place", "mp3-nan", os.fspath(tmp_path / "legacy"))
     assert legacy.returncode == -signal.SIGABRT and "Assertion" in legacy.stderr, legacy.stderr[-2000:]
     assert os.listdir(tmp_path / "legacy") == ["take.mp3"]
     for scenario in ("mp3-nan", "mp3-nan-torchcodec"):
         folder = tmp_path / scenario
         folder.mkdir()
-        ours = result_of(run_script(modern_python, "save_in_place", scenario, os.fspath(folder)))
+        ours = result_of(Interpreter(modern_python).run("save_in_place", scenario, os.fspath(folder)))
         assert ours["error"] == "ValueError" and "NaN or infinite samples as MP3" in ours["message"], ours
         assert not ours["created"] and os.listdir(folder) == []
 
@@ -120,7 +120,7 @@ def test_only_lames_abort_is_refused(container: str, subtype: str, value: str) -
         data[100] = float("{value}")
         soundfile.write(io.BytesIO(), data, 16000, format="{container}", subtype="{subtype}")
     """
-    aborts = run_python(sys.executable, code).returncode == -signal.SIGABRT
+    aborts = Interpreter(sys.executable).run_code(code).returncode == -signal.SIGABRT
     assert aborts == (subtype == "MPEG_LAYER_III")
     data = np.zeros((10, 1), dtype=np.float64)
     data[3] = float(value)

@@ -29,7 +29,6 @@ import os
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,11 +39,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import clean_env
+from support import SCRIPTS, Interpreter, clean_env, run_command
+from support.children import Process
 
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
-SAVE_ONE = SCRIPTS / "save_one.py"
-SAVE_SPY = SCRIPTS / "save_spy.py"
 NOBODY = (65534, 65534)  # the saver, or the spy, where a case needs another user
 OTHER_UID, OTHER_GID = 1000, 1005  # owner and group of files that are neither root's nor the saver's
 RATE = 16000
@@ -63,9 +60,10 @@ Snapshot = Dict[str, Dict[str, Any]]
 # --------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Saver:
-    """A command line that saves the test waveform to the path given after it."""
+    """An interpreter that saves the test waveform with ``scripts/save_one.py`` through ``api``."""
 
-    command: Tuple[str, ...]
+    python: Interpreter
+    api: str
 
     def run(
         self,
@@ -78,18 +76,19 @@ class Saver:
         prefix: Sequence[str] = (),
     ) -> Dict[str, Any]:
         """Save; return the program's report (``{"ok": true}`` or ``{"error": {...}}``)."""
-        command = [*prefix, *self.arguments(path, frames=frames), "--rate", str(rate), "--umask", umask]
-        env = clean_env()
+        arguments = [*self.arguments(path, frames=frames), "--rate", str(rate), "--umask", umask]
         if user is not None:
-            command += ["--as-user", f"{user[0]}:{user[1]}"]
-            env.pop("COVERAGE_PROCESS_START", None)  # another user cannot write root's coverage data
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+            arguments += ["--as-user", f"{user[0]}:{user[1]}"]
+        # another user cannot write root's coverage data
+        env = clean_env(unmeasured=user is not None)
+        result = self.python.run_args(*arguments, prefix=prefix, env=env, timeout=300)
         assert result.returncode == 0 and result.stdout, result.stdout + result.stderr
         report: Dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
         return report
 
     def arguments(self, path: Path, *, frames: int) -> List[str]:
-        return [*self.command, os.fspath(path), "--frames", str(frames)]
+        """What follows the interpreter on the command line of a save of ``frames`` to ``path``."""
+        return [os.fspath(SCRIPTS / "save_one.py"), "--api", self.api, os.fspath(path), "--frames", str(frames)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,16 +125,12 @@ class Outcome:
 
 @pytest.fixture(params=["soundfile", "torchaudio"])
 def pairing(request: pytest.FixtureRequest) -> Pairing:
-    script = os.fspath(SAVE_ONE)
     if request.param == "soundfile":
-        legacy = Saver((sys.executable, script, "--api", "soundfile"))
-        return Pairing(legacy, Saver((sys.executable, script, "--api", "write-path")))
-    legacy_python = os.fspath(request.getfixturevalue("legacy_python"))
-    modern_python = os.fspath(request.getfixturevalue("modern_python"))
-    return Pairing(
-        Saver((legacy_python, script, "--api", "torchaudio")),
-        Saver((modern_python, script, "--api", "torchaudio")),
-    )
+        this = Interpreter(sys.executable)
+        return Pairing(Saver(this, "soundfile"), Saver(this, "write-path"))
+    legacy_python = Interpreter(request.getfixturevalue("legacy_python"))
+    modern_python = Interpreter(request.getfixturevalue("modern_python"))
+    return Pairing(Saver(legacy_python, "torchaudio"), Saver(modern_python, "torchaudio"))
 
 
 @pytest.fixture
@@ -444,10 +439,10 @@ def test_a_symlink_planted_in_a_sticky_folder_is_followed_only_as_the_kernel_all
 # --------------------------------------------------------------------------------------------
 def mount(cleanup: contextlib.ExitStack, *arguments: str) -> None:
     """``mount`` as root, undone when the test ends; skips where mounting is not allowed."""
-    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    result = run_command(["mount", *arguments])
     if result.returncode != 0:
         pytest.skip(f"cannot mount here: {result.stderr.strip()}")
-    cleanup.callback(subprocess.run, ["umount", "-l", arguments[-1]], check=True)
+    cleanup.callback(run_command, ["umount", "-l", arguments[-1]], check=True)
 
 
 @needs_root
@@ -465,7 +460,7 @@ def test_a_bind_mounted_file_is_written_through_the_mount_as_legacy(
     # The saver runs in its own mount namespace in which container/take.wav is host.wav.
     bind = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
     script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
-    if subprocess.run([*bind, "true"], capture_output=True).returncode != 0:
+    if run_command([*bind, "true"]).returncode != 0:
         pytest.skip("cannot make a mount namespace here")
     outcomes = []
     for side, saver in (("legacy", pairing.legacy), ("ta-compat", pairing.ta_compat)):
@@ -548,14 +543,8 @@ def test_another_user_can_read_nothing_during_a_save(pairing: Pairing, world: Pa
         path = root / "private.wav"
         if existing:
             recording(path, mode=0o600)
-        env = clean_env()
-        env.pop("COVERAGE_PROCESS_START", None)  # the spy cannot write root's coverage data
-        spy = subprocess.Popen(
-            [sys.executable, os.fspath(SAVE_SPY), os.fspath(root), f"{NOBODY[0]}:{NOBODY[1]}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
+        spy = Interpreter(sys.executable, unmeasured=True).start(  # the spy cannot write root's coverage data
+            SCRIPTS / "save_spy.py", root, f"{NOBODY[0]}:{NOBODY[1]}", pipes=True
         )
         try:
             assert spy.stdout is not None and spy.stdout.readline().strip() == "watching"
@@ -580,7 +569,7 @@ def test_a_killed_save_leaves_what_legacy_left(pairing: Pairing, tmp_path: Path,
         out = folder(tmp_path / side)
         path = recording(out / "take.wav")
         inode = path.stat().st_ino
-        save = subprocess.Popen(saver.arguments(path, frames=8_000_000), env=clean_env())
+        save = saver.python.start(*saver.arguments(path, frames=8_000_000))
         try:
             wait_until_rewritten(path, save)
         finally:
@@ -591,7 +580,7 @@ def test_a_killed_save_leaves_what_legacy_left(pairing: Pairing, tmp_path: Path,
         assert path.stat().st_size < 8_000_000 * 2 * 2, side
 
 
-def wait_until_rewritten(path: Path, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def wait_until_rewritten(path: Path, process: Process) -> None:
     """Return once ``path`` holds more than 1 MiB (the recording it replaces is 64 kB): the save is under way."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
@@ -607,10 +596,7 @@ def test_the_destination_gets_legacys_system_calls(pairing: Pairing, tmp_path: P
     """Traced with strace: every call that names the destination's folder (opens, renames, links,
     unlinks, truncations) is legacy's: one ``open(O_WRONLY | O_CREAT | O_TRUNC)`` of the path."""
     strace = shutil.which("strace")
-    if (
-        strace is None
-        or subprocess.run([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"], capture_output=True).returncode
-    ):
+    if strace is None or run_command([strace, "-f", "--seccomp-bpf", "-o", os.devnull, "true"]).returncode:
         pytest.skip("strace is missing or not allowed to trace here")
     calls = "open,openat,creat,rename,renameat,renameat2,link,linkat,unlink,unlinkat,truncate,mkdir,symlink"
     traced = {}
@@ -619,9 +605,7 @@ def test_the_destination_gets_legacys_system_calls(pairing: Pairing, tmp_path: P
         path = recording(out / "take.wav") if existing else out / "take.wav"
         log = tmp_path / side / "strace.log"
         command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={calls}", "-o", os.fspath(log)]
-        result = subprocess.run(
-            [*command, *saver.arguments(path, frames=FRAMES)], capture_output=True, text=True, env=clean_env()
-        )
+        result = saver.python.run_args(*saver.arguments(path, frames=FRAMES), prefix=command)
         assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr
         traced[side] = [
             (name, arguments.replace(os.fspath(out), "<out>"))

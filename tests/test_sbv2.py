@@ -22,7 +22,8 @@ from typing import Any, Dict
 
 import pytest
 
-from conftest import Sbv2, clean_env, result_of, run_python, run_script
+from support import Interpreter, clean_env, result_of
+from support.neighbours import Sbv2
 
 #: What Style-Bert-VITS2's JP-Extra model raises on float16 BERT features (``bert_proj``).
 HALF_FEATURES = "RuntimeError: Input type (c10::Half) and bias type (float) should be the same"
@@ -41,8 +42,8 @@ def test_the_stand_in_answers_as_setuptools_own_pkg_resources(sbv2: Sbv2) -> Non
     """Every call legacy audio packages make gives what setuptools 81's ``pkg_resources`` gives
     (paths, bytes, versions, ``require``'s resolution, exceptions and their messages), and an
     installed ``pkg_resources`` is the one imported: the stand-in never shadows it."""
-    ours = result_of(run_script(sbv2.python, "pkg_resources_calls"))
-    real = run_script(sbv2.real_setuptools, "pkg_resources_calls", env=clean_env(TA_COMPAT_DEBUG="1"))
+    ours = result_of(Interpreter(sbv2.python).run("pkg_resources_calls"))
+    real = Interpreter(sbv2.real_setuptools).run("pkg_resources_calls", env=clean_env(TA_COMPAT_DEBUG="1"))
     assert Path(result_of(real)["module"]).parts[-2:] == ("pkg_resources", "__init__.py")
     assert re.search(r"^ta-compat: pkg_resources \S+: pkg_resources not needed", real.stderr, re.M), real.stderr
     assert ours["module"] is None
@@ -81,19 +82,19 @@ def test_convert_onnx_exports_a_model_onnxruntime_runs(sbv2: Sbv2) -> None:
 
 def test_export_calls_that_pass_dynamo_are_untouched(sbv2: Sbv2, tmp_path: Path) -> None:
     """Only a call without ``dynamo=`` changes exporter; the signature shows the legacy default."""
-    on = result_of(run_script(sbv2.python, "onnx_export_calls", os.fspath(tmp_path)))
+    on = result_of(Interpreter(sbv2.python).run("onnx_export_calls", os.fspath(tmp_path)))
     assert on == {
         "exporters": {"no dynamo=": "torchscript", "dynamo=False": "torchscript", "dynamo=True": "dynamo"},
         "signature default": False,
     }
     off_env = clean_env(TA_COMPAT_DISABLE="onnx-export")
-    off = result_of(run_script(sbv2.python, "onnx_export_calls", os.fspath(tmp_path), env=off_env))
+    off = result_of(Interpreter(sbv2.python).run("onnx_export_calls", os.fspath(tmp_path), env=off_env))
     assert off["exporters"]["no dynamo="] == "dynamo" and off["signature default"] is True
 
 
 def test_onnx_export_changes_nothing_on_torch_2_8(legacy_python: Path) -> None:
     """torch 2.8 exports with the TorchScript exporter by default: nothing to restore."""
-    result = run_python(legacy_python, "import torch.onnx", env=clean_env(TA_COMPAT_DEBUG="1"))
+    result = Interpreter(legacy_python).run_code("import torch.onnx", env=clean_env(TA_COMPAT_DEBUG="1"))
     assert result.returncode == 0, result.stderr
     assert re.search(r"^ta-compat: torch\.onnx \S+: onnx-export not needed$", result.stderr, re.M), result.stderr
 
@@ -105,7 +106,7 @@ def test_the_doctor_probes_tell_each_family_needed(sbv2: Sbv2) -> None:
 
     def probes(disable: str = "") -> Dict[str, Any]:
         env = clean_env(TA_COMPAT_DISABLE=disable) if disable else clean_env()
-        result = run_python(sbv2.python, "from ta_compat.probes import main; main()", names, env=env)
+        result = Interpreter(sbv2.python).run_code("from ta_compat.probes import main; main()", names, env=env)
         assert result.returncode == 0, result.stderr
         return dict(json.loads(result.stdout.splitlines()[-1]))
 

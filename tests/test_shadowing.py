@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,56 +19,29 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from conftest import ROOT, clean_env
+from support import FAKES, SCRIPTS, Interpreter, clean_env
 
-FAKES = Path(__file__).resolve().parent / "fakes"
-REPORT = Path(__file__).resolve().parent / "scripts" / "shadow_report.py"
+REPORT = SCRIPTS / "shadow_report.py"
 SHADOW = "raise SystemExit('a shadowing copy ran')\n"
 
 
 @pytest.fixture(scope="module")
-def venv() -> Iterator[Path]:
-    """A venv of this interpreter with the wheel installed (``TA_COMPAT_WHEEL``, or one built here),
-    in a world-readable folder (pytest's own are private), so an unprivileged user can run it too."""
+def venv(wheel: Path) -> Iterator[Path]:
+    """A venv of this interpreter with the wheel installed, in a world-readable folder (pytest's
+    own are private), so an unprivileged user can run it too."""
     root = Path(tempfile.mkdtemp(prefix="ta-compat-shadowing-"))
     os.chmod(root, 0o755)
-    wheel = os.environ.get("TA_COMPAT_WHEEL")
-    if not wheel:
-        dist = root / "dist"
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)],
-            check=True,
-            capture_output=True,
-        )
-        (wheel_path,) = dist.glob("ta_compat-*.whl")
-        wheel = str(wheel_path)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
-    python = root / "venv" / "bin" / "python"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", wheel],
-        check=True,
-        capture_output=True,
-    )
-    yield python
+    interpreter = Interpreter.new_venv(sys.executable, root / "venv")
+    interpreter.install("--no-deps", wheel)
+    yield interpreter.python
     shutil.rmtree(root)
 
 
-def site_packages(python: Path) -> Path:
-    """The venv's site-packages, where the wheel put the bootstrap, the hook and the package."""
-    out = subprocess.run(
-        [str(python), "-c", "import _ta_compat_bootstrap, os; print(os.path.dirname(_ta_compat_bootstrap.__file__))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return Path(out.stdout.strip())
-
-
 def report(python: Path, *args: str, cwd: Path, **env: str) -> Dict[str, object]:
-    """Run ``args`` (a script, or ``-c`` code that runs the report) and return its JSON and stderr."""
-    variables = clean_env(PYTHONPATH=str(FAKES), **env)
-    variables.pop("COVERAGE_PROCESS_START", None)  # what runs at start-up is what is tested
-    done = subprocess.run([str(python), *args], cwd=cwd, env=variables, capture_output=True, text=True, timeout=120)
+    """Run ``args`` (a script, or ``-c`` code that runs the report) and return its JSON and stderr;
+    without coverage's start-up hook: what runs at start-up is what is tested."""
+    variables = clean_env(unmeasured=True, PYTHONPATH=str(FAKES), **env)
+    done = Interpreter(python).run_args(*args, cwd=cwd, env=variables, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     result: Dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result["stderr"] = done.stderr
@@ -91,7 +63,7 @@ def plant(folder: Path) -> None:
 def test_shadows_in_the_working_directory_never_run(venv: Path, tmp_path: Path) -> None:
     plant(tmp_path)
     result = report(venv, "-c", REPORT.read_text(), cwd=tmp_path)
-    site = site_packages(venv)
+    site = Interpreter(venv).site_packages()
     assert result["patched"] is True
     assert result["hook"] == str(site / "_ta_compat_hook.py")
     assert result["package"] == str(site / "ta_compat" / "__init__.py")
@@ -105,12 +77,12 @@ def test_shadows_beside_the_script_never_run(venv: Path, tmp_path: Path) -> None
     shutil.copy(REPORT, scripts / "run.py")
     result = report(venv, str(scripts / "run.py"), cwd=tmp_path)
     assert result["patched"] is True
-    assert result["hook"] == str(site_packages(venv) / "_ta_compat_hook.py")
+    assert result["hook"] == str(Interpreter(venv).site_packages() / "_ta_compat_hook.py")
     assert result["stderr"] == ""
 
 
 def test_a_broken_installed_hook_turns_the_shims_off_with_one_warning(venv: Path, tmp_path: Path) -> None:
-    hook = site_packages(venv) / "_ta_compat_hook.py"
+    hook = Interpreter(venv).site_packages() / "_ta_compat_hook.py"
     original = hook.read_bytes()
     cache = hook.parent / "__pycache__"
     saved = {path: path.read_bytes() for path in cache.glob("_ta_compat_hook.*.pyc")}
@@ -130,7 +102,7 @@ def test_a_broken_installed_hook_turns_the_shims_off_with_one_warning(venv: Path
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 def test_an_unreadable_installed_hook_turns_the_shims_off_with_one_warning(venv: Path) -> None:
     """As an unprivileged user (root reads any file): the hook and its cached bytecode unreadable."""
-    site = site_packages(venv)
+    site = Interpreter(venv).site_packages()
     hidden = [site / "_ta_compat_hook.py", *(site / "__pycache__").glob("_ta_compat_hook.*.pyc")]
     modes = {path: path.stat().st_mode for path in hidden}
     for path in hidden:

@@ -16,16 +16,8 @@ from typing import Any, Dict
 
 import pytest
 
-from conftest import (
-    HUB_COMMIT,
-    clean_env,
-    fake_hub_env,
-    fake_hub_server,
-    pip,
-    result_of,
-    run_python,
-    run_script,
-)
+from support import Interpreter, clean_env, result_of
+from support.hub import COMMIT, hub_environment, running_hub
 
 TOKEN = "hf_ta_compat_speechbrain_token"
 #: speechbrain's own Hub ids look like this; pyannote picks its speechbrain loader by the name.
@@ -39,8 +31,7 @@ TYPE_ERROR_1_1 = "TypeError: Pretrained.__init__() got an unexpected keyword arg
 def repo_files(modern_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Path]]:
     """{repo id: {file name: local file}}: the tiny model, and the same with a ``custom.py``."""
     folder = tmp_path_factory.mktemp("speechbrain-repo")
-    made = run_python(
-        modern_python,
+    made = Interpreter(modern_python).run_code(
         "import sys; from ta_compat.fixtures import write_speechbrain_repo; write_speechbrain_repo(sys.argv[1])",
         os.fspath(folder / "model"),
     )
@@ -54,7 +45,7 @@ def repo_files(modern_python: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def fetch_report(python: Path, repo: str, env: Dict[str, str], tmp_path: Path) -> Dict[str, Any]:
     """What ``speechbrain_fetch`` reports for ``repo``, pyannote's cache and speechbrain's savedir in ``tmp_path``."""
     env = {**env, "HF_HOME": os.fspath(tmp_path / "hf-home"), "PYANNOTE_CACHE": os.fspath(tmp_path / "pyannote")}
-    return result_of(run_script(python, "speechbrain_fetch", repo, os.fspath(tmp_path / "saved"), TOKEN, env=env))
+    return result_of(Interpreter(python).run("speechbrain_fetch", repo, os.fspath(tmp_path / "saved"), TOKEN, env=env))
 
 
 @pytest.fixture(params=["1.0.3", "1.1"])
@@ -70,8 +61,8 @@ def speechbrain_python(request: pytest.FixtureRequest, modern_python: Path) -> P
 def test_from_hparams_of_a_hub_id_loads_and_sends_the_token(
     speechbrain_python: Path, repo_files: Dict[str, Dict[str, Path]], repo: str, tmp_path: Path
 ) -> None:
-    with fake_hub_server(repo_files) as (endpoint, requests):
-        data = fetch_report(speechbrain_python, repo, fake_hub_env(endpoint), tmp_path)
+    with running_hub(repo_files) as (endpoint, requests):
+        data = fetch_report(speechbrain_python, repo, hub_environment(endpoint), tmp_path)
     assert data["hub"].split(".")[0] == "2"
     assert data["from_hparams"] == {"ok": [1, 1, 12]}, data
     assert data["pyannote"] == {"ok": 12}, data
@@ -90,8 +81,10 @@ def test_from_hparams_of_a_hub_id_loads_and_sends_the_token(
 def test_speechbrain_1_0_fails_on_the_hub_keyword_without_the_family(
     speechbrain10: Path, repo_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
-    with fake_hub_server(repo_files) as (endpoint, _):
-        data = fetch_report(speechbrain10, REPO_ID, fake_hub_env(endpoint, TA_COMPAT_DISABLE="speechbrain"), tmp_path)
+    with running_hub(repo_files) as (endpoint, _):
+        data = fetch_report(
+            speechbrain10, REPO_ID, hub_environment(endpoint, TA_COMPAT_DISABLE="speechbrain"), tmp_path
+        )
     assert data["from_hparams"] == {"error": TYPE_ERROR_1_0}
     assert data["pyannote"] == {"error": TYPE_ERROR_1_0}
     assert data["missing"]["error"].startswith("TypeError: hf_hub_download()")
@@ -102,8 +95,10 @@ def test_speechbrain_1_0_fails_on_the_hub_keyword_without_the_family(
 def test_speechbrain_1_1_under_pyannote_and_on_missing_files_fails_without_the_family(
     modern_python: Path, repo_files: Dict[str, Dict[str, Path]], tmp_path: Path
 ) -> None:
-    with fake_hub_server(repo_files) as (endpoint, _):
-        data = fetch_report(modern_python, REPO_ID, fake_hub_env(endpoint, TA_COMPAT_DISABLE="speechbrain"), tmp_path)
+    with running_hub(repo_files) as (endpoint, _):
+        data = fetch_report(
+            modern_python, REPO_ID, hub_environment(endpoint, TA_COMPAT_DISABLE="speechbrain"), tmp_path
+        )
     assert data["from_hparams"] == {"ok": [1, 1, 12]}  # 1.1's own call works on hub 2.x
     assert data["pyannote"] == {"error": TYPE_ERROR_1_1}
     assert data["missing"]["error"].startswith("RemoteEntryNotFoundError: 404 Client Error.")
@@ -114,9 +109,9 @@ def test_nothing_is_patched_on_hub_0(
 ) -> None:
     """speechbrain 1.0.3 was written for huggingface_hub 0.x: there it works as it is."""
     python = fresh_venv("modern")
-    pip(python, "install", "-q", "--no-deps", "speechbrain==1.0.3", "huggingface_hub<1.0", os.fspath(wheel))
-    with fake_hub_server(repo_files) as (endpoint, _):
-        data = fetch_report(python, REPO_ID, fake_hub_env(endpoint), tmp_path)
+    Interpreter(python).pip("install", "-q", "--no-deps", "speechbrain==1.0.3", "huggingface_hub<1.0", os.fspath(wheel))
+    with running_hub(repo_files) as (endpoint, _):
+        data = fetch_report(python, REPO_ID, hub_environment(endpoint), tmp_path)
     assert data["hub"].split(".")[0] == "0"
     assert data["state"]["speechbrain"] == ["not needed", []]
     assert data["hub_is_the_module"] is True
@@ -133,7 +128,7 @@ def offline_env(python: Path, files: Dict[str, Dict[str, Path]], tmp_path: Path,
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )
-    populated = run_script(python, "populate_hub_cache", os.fspath(cache), spec, HUB_COMMIT)
+    populated = Interpreter(python).run("populate_hub_cache", os.fspath(cache), spec, COMMIT)
     assert populated.returncode == 0, populated.stderr
     return clean_env(HF_HUB_OFFLINE="1", HF_HUB_CACHE=os.fspath(cache), **extra)
 
@@ -167,8 +162,8 @@ def test_the_doctor_probe_passes_with_the_family_and_fails_without(
 ) -> None:
     python = Path(request.getfixturevalue(venv))
     code = "import json; from ta_compat.probes import run; print(json.dumps(run(['speechbrain'])))"
-    on = run_python(python, code, env=clean_env(HF_HUB_OFFLINE="1"))
-    off = run_python(python, code, env=clean_env(HF_HUB_OFFLINE="1", TA_COMPAT_DISABLE="speechbrain"))
+    on = Interpreter(python).run_code(code, env=clean_env(HF_HUB_OFFLINE="1"))
+    off = Interpreter(python).run_code(code, env=clean_env(HF_HUB_OFFLINE="1", TA_COMPAT_DISABLE="speechbrain"))
     assert json.loads(on.stdout.splitlines()[-1]) == {"speechbrain": None}, on.stderr[-3000:]
     failure = json.loads(off.stdout.splitlines()[-1])["speechbrain"]
     assert failure.startswith(upstream_error), failure

@@ -16,8 +16,8 @@ from typing import Optional
 import numpy as np
 import pytest
 import soundfile
-from helpers_fast import fake_torch
 
+from support.fakes import fake_torch
 from ta_compat import legacy_io
 
 # extension or ``format=`` -> the soundfile container legacy ``save`` writes for it

@@ -15,7 +15,6 @@ import math
 import os
 import pickle
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
@@ -24,7 +23,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import SCRIPTS, Stack, system_ffmpeg
+from support import SCRIPTS, Interpreter, system_ffmpeg
+from support.children import system_ffmpeg_library
 
 RATE = 16000
 FRAMES = 40123  # 2.5076875 s: not a whole number of codec frames or seconds
@@ -99,14 +99,14 @@ def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def conditions(
-    pyannote4: Dict[str, Stack], wav: Path, tmp_path_factory: pytest.TempPathFactory
+    pyannote4: Dict[str, Interpreter], wav: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Dict[Tuple[str, str], Tuple[Dict[str, Any], str]]:
     """``scripts/codec_conditions.py`` in each condition with the family on, off, and all shims off."""
     out: Dict[Tuple[str, str], Tuple[Dict[str, Any], str]] = {}
     for condition in CONDITIONS:
         for switch, env in SWITCHES.items():
             folder = tmp_path_factory.mktemp("saved")
-            process = pyannote4[condition].run(str(SCRIPTS / "codec_conditions.py"), str(wav), str(folder), **env)
+            process = pyannote4[condition].run_args(str(SCRIPTS / "codec_conditions.py"), str(wav), str(folder), **env)
             out[condition, switch] = (result_of(process), process.stderr)
     return out
 
@@ -135,9 +135,9 @@ def test_with_the_family_pyannote_and_torchaudio_read_through_soundfile(
     assert data["torchcodec_imported"] is (condition == "broken-ffmpeg")
 
 
-def test_the_bypass_line_needs_debug(pyannote4: Dict[str, Stack], wav: Path, tmp_path: Path) -> None:
+def test_the_bypass_line_needs_debug(pyannote4: Dict[str, Interpreter], wav: Path, tmp_path: Path) -> None:
     """With ``TA_COMPAT_DEBUG=1``, one line says why an installed torchcodec is bypassed."""
-    process = pyannote4["broken-ffmpeg"].run(
+    process = pyannote4["broken-ffmpeg"].run_args(
         str(SCRIPTS / "codec_conditions.py"), str(wav), str(tmp_path), TA_COMPAT_DEBUG="1"
     )
     assert result_of(process)["audio"][0] == "ok"
@@ -178,8 +178,10 @@ def test_without_the_family_the_upstream_errors_come_back(
             assert data[f"{name}_with_torchcodec"][2].startswith(LOADING_ERROR)
 
 
-def test_with_a_working_torchcodec_nothing_is_applied(pyannote4: Dict[str, Stack], wav: Path, tmp_path: Path) -> None:
-    process = pyannote4["torchcodec"].run(str(SCRIPTS / "codec_conditions.py"), str(wav), str(tmp_path))
+def test_with_a_working_torchcodec_nothing_is_applied(
+    pyannote4: Dict[str, Interpreter], wav: Path, tmp_path: Path
+) -> None:
+    process = pyannote4["torchcodec"].run_args(str(SCRIPTS / "codec_conditions.py"), str(wav), str(tmp_path))
     data = result_of(process)
     assert data["state"] == ["not needed", []]
     upstream = "torchcodec.decoders._audio_decoder.AudioDecoder"
@@ -210,12 +212,12 @@ def write_files(folder: Path) -> Dict[str, str]:
     return paths
 
 
-def calls(stack: Stack, files: Dict[str, str], folder: Path) -> Dict[str, Dict[str, Any]]:
+def calls(stack: Interpreter, files: Dict[str, str], folder: Path) -> Dict[str, Dict[str, Any]]:
     """``scripts/codec_calls.py`` on ``files`` in ``stack``: every result by file and call."""
     folder.mkdir()
     spec = folder / "spec.json"
     spec.write_text(json.dumps({"files": files, "segments": SEGMENTS, "saved": os.fspath(folder)}))
-    process = stack.run(str(SCRIPTS / "codec_calls.py"), str(spec), str(folder / "out.pickle"))
+    process = stack.run_args(str(SCRIPTS / "codec_calls.py"), str(spec), str(folder / "out.pickle"))
     assert process.returncode == 0, process.stderr[-6000:]
     with open(folder / "out.pickle", "rb") as results:
         loaded: Dict[str, Dict[str, Any]] = pickle.load(results)
@@ -223,7 +225,7 @@ def calls(stack: Stack, files: Dict[str, str], folder: Path) -> Dict[str, Dict[s
 
 
 @pytest.fixture(scope="module")
-def differential(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def differential(pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """{"torchcodec": results, "soundfile": results, "folders": where each saved its files}:
     torchcodec 0.17 on FFmpeg, and the fallback where torchcodec is not installed (nor PyAV:
     libsndfile alone)."""
@@ -356,12 +358,12 @@ def test_save_with_torchcodec_writes_what_torchcodec_writes(differential: Dict[s
 
 
 @pytest.fixture(scope="module")
-def undecodable(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def undecodable(pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """An AAC file (written by PyAV) and a file of junk, through torchcodec, through the fallback
     with PyAV installed, and without it."""
     folder = tmp_path_factory.mktemp("undecodable")
     m4a, junk = folder / "tone.m4a", folder / "junk.wav"
-    written = pyannote4["torchcodec"].run(str(SCRIPTS / "codec_write_aac.py"), str(m4a), "2.5")
+    written = pyannote4["torchcodec"].run_args(str(SCRIPTS / "codec_write_aac.py"), str(m4a), "2.5")
     assert written.returncode == 0, written.stderr
     junk.write_bytes(b"RIFF\x00\x00junk" * 100)
     files = {"m4a": os.fspath(m4a), "junk": os.fspath(junk)}
@@ -447,20 +449,11 @@ def test_vorbis_reads_in_the_last_page_start_where_asked(tmp_path: Path) -> None
 def test_ffmpeg_can_be_hidden_from_one_process_tree() -> None:
     """``scripts/codec_without_ffmpeg.py``: FFmpeg cannot be loaded inside, still can outside."""
     load = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
-    library = next(
-        line.split()[0]
-        for line in subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.split("\n")
-        if line.strip().startswith("libavutil.so.")
-    )
-    inside = subprocess.run(
-        [sys.executable, str(SCRIPTS / "codec_without_ffmpeg.py"), sys.executable, "-c", load, library],
-        capture_output=True,
-        text=True,
-    )
-    if inside.returncode == 77:
-        pytest.skip(inside.stderr.strip())
+    library = system_ffmpeg_library()
+    assert library is not None
+    inside = Interpreter(sys.executable, hide_ffmpeg=True).run_code(load, library)
     assert inside.returncode == 1 and f"{library}: cannot open shared object file" in inside.stderr
-    assert subprocess.run([sys.executable, "-c", load, library]).returncode == 0
+    assert Interpreter(sys.executable).run_code(load, library).returncode == 0
 
 
 def test_torchaudio_names_are_put_back_where_torchcodec_decodes_after_all() -> None:
@@ -533,7 +526,7 @@ NEEDS_PYAV = ("opus", "m4a", "webm")
 ADPCM = {"ima-adpcm": ("WAV", "IMA_ADPCM", "wav", RATE), "ms-adpcm": ("WAV", "MS_ADPCM", "wav", RATE)}
 
 
-def write_edge_files(folder: Path, stack: Stack) -> Dict[str, str]:
+def write_edge_files(folder: Path, stack: Interpreter) -> Dict[str, str]:
     """The files of ``EDGE_FILES`` and ``ADPCM``, an empty WAV, a FLAC whose header claims 2**36
     samples over 2.5 s of data, an AAC m4a and a MediaRecorder-style WebM/Opus (PyAV writes them)."""
     paths: Dict[str, str] = {}
@@ -555,14 +548,14 @@ def write_edge_files(folder: Path, stack: Stack) -> Dict[str, str]:
     paths["huge-flac"] = os.fspath(folder / "huge.flac")
     for name, script in (("m4a", "codec_write_aac.py"), ("webm", "codec_write_webm.py")):
         path = folder / f"{name}.{name}"
-        written = stack.run(str(SCRIPTS / script), str(path), "3")
+        written = stack.run_args(str(SCRIPTS / script), str(path), "3")
         assert written.returncode == 0, written.stderr[-3000:]
         paths[name] = os.fspath(path)
     return paths
 
 
 @pytest.fixture(scope="module")
-def edges(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def edges(pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """``scripts/codec_edges.py`` through torchcodec 0.17, through the fallback with PyAV, and
     through it with libsndfile alone."""
     folder = tmp_path_factory.mktemp("edges")
@@ -571,7 +564,7 @@ def edges(pyannote4: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory)
     spec.write_text(json.dumps({"files": files, "ranges": EDGE_RANGES}))
     out: Dict[str, Any] = {}
     for side, stack in (("torchcodec", "torchcodec"), ("pyav", "no-torchcodec+av"), ("soundfile", "no-torchcodec")):
-        process = pyannote4[stack].run(str(SCRIPTS / "codec_edges.py"), str(spec), str(folder / f"{side}.pickle"))
+        process = pyannote4[stack].run_args(str(SCRIPTS / "codec_edges.py"), str(spec), str(folder / f"{side}.pickle"))
         assert process.returncode == 0, process.stderr[-6000:]
         with open(folder / f"{side}.pickle", "rb") as results:
             out[side] = pickle.load(results)

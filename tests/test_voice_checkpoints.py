@@ -18,7 +18,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from conftest import SCRIPTS, Stack, result_of
+from support import SCRIPTS, Interpreter, result_of
 
 #: family -> (the venv of ``voice_stacks``, the first global torch refuses without the family).
 LIBRARIES: Dict[str, Tuple[str, str]] = {
@@ -43,17 +43,19 @@ PAYLOAD_GLOBALS = {
 }
 
 
-def voice_run(stack: Stack, library: str, folder: Path, **env: str) -> Dict[str, Any]:
+def voice_run(stack: Interpreter, library: str, folder: Path, **env: str) -> Dict[str, Any]:
     """``voice_ckpt.py`` for ``library`` in ``stack``, in a fresh scratch and markers folder."""
     (folder / "scratch").mkdir(parents=True)
     (folder / "markers").mkdir()
     script = os.fspath(SCRIPTS / "voice_ckpt.py")
-    return result_of(stack.run(script, library, os.fspath(folder / "scratch"), os.fspath(folder / "markers"), **env))
+    return result_of(
+        stack.run_args(script, library, os.fspath(folder / "scratch"), os.fspath(folder / "markers"), **env)
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(LIBRARIES))
 def runs(
-    request: pytest.FixtureRequest, voice_stacks: Dict[str, Stack], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, voice_stacks: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory
 ) -> Tuple[str, Dict[str, Dict[str, Any]]]:
     """Each library's run with ta-compat (``on``) and with its family off (``off``)."""
     family: str = request.param
@@ -98,7 +100,9 @@ def test_scoped_names_end_with_the_loader(runs: Tuple[str, Dict[str, Dict[str, A
         assert outcome["on"]["plain_after"].startswith(f"Unsupported global: GLOBAL {LIBRARIES[family][1]} ")
 
 
-def test_demucs_4_1_loads_by_itself_and_the_family_stands_aside(voice_stacks: Dict[str, Stack], tmp_path: Path) -> None:
+def test_demucs_4_1_loads_by_itself_and_the_family_stands_aside(
+    voice_stacks: Dict[str, Interpreter], tmp_path: Path
+) -> None:
     """demucs 4.1 passes ``weights_only=False`` itself: nothing to do, and nothing done."""
     outcome = voice_run(voice_stacks["demucs-4.1"], "demucs", tmp_path)
     assert outcome["state"]["demucs"] == "not needed"
@@ -106,11 +110,11 @@ def test_demucs_4_1_loads_by_itself_and_the_family_stands_aside(voice_stacks: Di
 
 
 @pytest.mark.parametrize("family", sorted(LIBRARIES))
-def test_doctor_probe_fails_off_and_passes_on(voice_stacks: Dict[str, Stack], family: str) -> None:
+def test_doctor_probe_fails_off_and_passes_on(voice_stacks: Dict[str, Interpreter], family: str) -> None:
     """The family's doctor probe (what ``ta-compat doctor`` judges it by), on and off."""
     stack = voice_stacks[LIBRARIES[family][0]]
-    on = stack.run("-m", "ta_compat.probes", family)
-    off = stack.run("-m", "ta_compat.probes", family, TA_COMPAT_DISABLE=family)
+    on = stack.run_args("-m", "ta_compat.probes", family)
+    off = stack.run_args("-m", "ta_compat.probes", family, TA_COMPAT_DISABLE=family)
     assert on.returncode == 0 and off.returncode == 0, on.stderr[-3000:] + off.stderr[-3000:]
     assert json.loads(on.stdout.splitlines()[-1]) == {family: None}
     evidence = json.loads(off.stdout.splitlines()[-1])[family]

@@ -16,8 +16,8 @@ import torch  # the fake: tests/fakes comes first on sys.path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers_fast import named_unpickler
 
+from support.fakes import named_unpickler
 from ta_compat import allowlist
 from ta_compat.shims import checkpoints
 

@@ -30,9 +30,8 @@ from pyannote.audio.models.embedding.wespeaker import WeSpeakerResNet34  # noqa:
 from pyannote.audio.models.segmentation import PyanNet  # noqa: E402
 from pyannote.audio.tasks import SpeakerDiarization  # noqa: E402
 from pyannote.database import FileFinder, registry  # noqa: E402
+from pyannote_inputs import write_diarization_protocol  # noqa: E402
 from pytorch_lightning.callbacks import ModelCheckpoint  # noqa: E402
-
-from ta_compat.fixtures import write_diarization_protocol  # noqa: E402
 
 paths, folder = json.loads(sys.argv[1]), sys.argv[2]
 baseline = names()

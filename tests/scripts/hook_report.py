@@ -1,7 +1,7 @@
 """What ta-compat's import hook did in this interpreter, reported to the test that started it.
 
 The programs in this folder import it (their folder is ``sys.path[0]``) and end with ``report()``
-or ``emit()``: one ``RESULT {json}`` line on stdout, which ``conftest.result_of`` reads (libraries
+or ``emit()``: one ``RESULT {json}`` line on stdout, which ``support.result_of`` reads (libraries
 print their own notes on stdout too). It never imports ``ta_compat``: whether the hook loaded the
 package is part of the report. Python 3.9+ and ``sys`` only (``json`` once it prints): it runs in
 every interpreter of the start-up matrix, beside tests that count the modules a start imports.

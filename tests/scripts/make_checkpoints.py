@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from ta_compat.fixtures import write_hydra_checkpoint, write_segmentation_checkpoint, write_wespeaker_checkpoint
+from pyannote_inputs import write_hydra_checkpoint
+
+from ta_compat.fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
 
 wespeaker, segmentation, hydra = sys.argv[1:4]
 write_wespeaker_checkpoint(wespeaker)

@@ -3,7 +3,8 @@ diarization pipeline, the Resegmentation pipeline, one training step of the segm
 and pyannote.metrics' report. Each step's outcome goes into one ``RESULT {json}`` line.
 
 Arguments: a JSON object of checkpoint paths (``segmentation``, ``wespeaker``) and a scratch folder.
-User code: it never imports ta_compat itself (only ``ta_compat.fixtures``, to build inputs).
+User code: it never imports ta_compat itself (only ``ta_compat.fixtures``, through
+``pyannote_inputs``, to build inputs).
 """
 
 from __future__ import annotations
@@ -115,8 +116,7 @@ def _() -> Dict[str, Any]:
     from pyannote.audio.models.segmentation import PyanNet
     from pyannote.audio.tasks import SpeakerDiarization
     from pyannote.database import FileFinder, registry
-
-    from ta_compat.fixtures import write_diarization_protocol
+    from pyannote_inputs import write_diarization_protocol
 
     registry.load_database(write_diarization_protocol(os.path.join(folder, "protocol")))
     protocol = registry.get_protocol("Tiny.SpeakerDiarization.Tiny", preprocessors={"audio": FileFinder()})

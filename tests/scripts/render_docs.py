@@ -8,7 +8,7 @@ source that recorded it, so no hand-copied number can drift:
 - ``docs/recorded/<stack>.json``, written by ``nox -s record``: ``ta-compat doctor`` and the demo on
   the modern stack, the doctor's verdicts on the legacy stack;
 - ``benchmarks/results.json``, written by ``nox -s bench``: every performance figure;
-- ``DELIBERATE`` in ``tests/test_legacy_io_differential.py`` (read as data, not imported), which
+- ``DELIBERATE`` in ``tests/support/deliberate.py`` (read as data, not imported), which
   checks that each deliberate difference from legacy torchaudio really occurs.
 
 Usage::
@@ -61,12 +61,12 @@ class Sources:
     def deliberate(self) -> Dict[str, str]:
         """``DELIBERATE`` of the differential suite, read as a literal (importing a test module
         would drag in pytest and the suite's fixtures)."""
-        tree = ast.parse((self.root / "tests" / "test_legacy_io_differential.py").read_text())
+        tree = ast.parse((self.root / "tests" / "support" / "deliberate.py").read_text())
         for node in tree.body:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "DELIBERATE":
                 assert node.value is not None
                 return dict(ast.literal_eval(node.value))
-        raise LookupError("DELIBERATE is gone from tests/test_legacy_io_differential.py")
+        raise LookupError("DELIBERATE is gone from tests/support/deliberate.py")
 
 
 # -- rendering helpers -------------------------------------------------------------------------------

@@ -1,23 +1,19 @@
-"""Shared pieces of the fast tests (no torch): made-up shim families, paths, child environments.
+"""Made-up shim families for the fast tests (no torch).
 
 A made-up family is a real registry entry whose shim, preparation and probe are the functions
-below, named by keyword in the module ``helpers_fast`` the way the real entries name the functions of
-their ``ta_compat.shims`` modules, so dispatch, the import hook and the probes resolve and run them as they run the real
+below, named by keyword in this module the way the real entries name the functions of their
+``ta_compat.shims`` modules, so dispatch, the import hook and the probes resolve and run them as they run the real
 ones. Each call is recorded in ``EVENTS`` to check what ran, on which module, in which order.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import os
-import sys
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import pytest
 
-from conftest import FAKES, clean_env
 from ta_compat import _dispatch, families
 from ta_compat.families import Family
 
@@ -61,46 +57,6 @@ def use_families(monkeypatch: pytest.MonkeyPatch, *registry: Family) -> None:
     for switch in ("TA_COMPAT_DISABLE", "TA_COMPAT_DEBUG", "TA_COMPAT_WARN"):
         monkeypatch.delenv(switch, raising=False)
     EVENTS.clear()
-
-
-def child_env(**overrides: str) -> Dict[str, str]:
-    """``conftest.clean_env`` without ``PYTHONPATH`` either, plus ``overrides``."""
-    env = clean_env()
-    env.pop("PYTHONPATH", None)
-    env.update(overrides)
-    return env
-
-
-@functools.cache
-def fake_torch() -> types.ModuleType:
-    """The fake ``torch`` of ``tests/fakes``, loaded once under a name of its own, so it never
-    shadows a real torch: for code handed the torch module, or run while a test puts it in
-    ``sys.modules["torch"]`` (``monkeypatch.setitem`` puts the real entry, or none, back)."""
-    name = "ta_compat_tests_fake_torch"
-    folder = FAKES / "torch"
-    spec = importlib.util.spec_from_file_location(
-        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its ``from . import serialization`` needs the package registered
-    spec.loader.exec_module(module)
-    return module
-
-
-def named_unpickler(torch: Any) -> types.SimpleNamespace:
-    """``torch._weights_only_unpickler`` of torch >= 2.6 as far as the checkpoint shim asks it:
-    ``(object, "full.name")`` allowlist entries are matched by that name (as its
-    ``_get_user_allowed_globals`` does), for a fake torch to behave as a recent one."""
-
-    def _get_user_allowed_globals() -> Dict[str, Any]:
-        allowed = {}
-        for entry in torch.serialization.get_safe_globals():
-            obj, name = entry if isinstance(entry, tuple) else (entry, f"{entry.__module__}.{entry.__qualname__}")
-            allowed[name] = obj
-        return allowed
-
-    return types.SimpleNamespace(_get_user_allowed_globals=_get_user_allowed_globals)
 
 
 # --- the made-up families' functions ------------------------------------------------------------
