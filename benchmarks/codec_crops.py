@@ -18,7 +18,7 @@ import av
 import numpy as np
 from torchcodec.decoders import AudioDecoder as TorchcodecDecoder
 
-from ta_compat.soundfile_codec import AudioDecoder as FallbackDecoder
+from ta_compat._soundfile_codec import AudioDecoder as FallbackDecoder
 
 SECONDS, RATE, CROP = 600, 48000, 5.0
 POSITIONS = (10.0, 150.0, 300.0, 590.0)

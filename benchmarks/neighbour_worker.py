@@ -1,6 +1,6 @@
 """Times one library's own checkpoint loader in this venv: ``python neighbour_worker.py LIBRARY PAIRS``.
 
-Writes the library's tiny checkpoint (``ta_compat.fixtures``) into a scratch folder, warms up,
+Writes the library's tiny checkpoint (``ta_compat._fixtures``) into a scratch folder, warms up,
 then times PAIRS pairs of loads, alternating which goes first: one with ta-compat (torch's
 weights-only unpickler, the family's names allowed) and one as the ``weights_only=False``
 workaround users apply (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, which torch reads at each
@@ -26,13 +26,13 @@ def loader(library: str, folder: str) -> Callable[[], Any]:
     if library == "bark":
         from bark import generation
 
-        from ta_compat.fixtures import write_bark_checkpoint
+        from ta_compat._fixtures import write_bark_checkpoint
 
         path = write_bark_checkpoint(os.path.join(folder, "coarse_2.pt"))
         return lambda: generation._load_model(path, "cpu", model_type="coarse")
     from asteroid.models import BaseModel
 
-    from ta_compat.fixtures import write_asteroid_package
+    from ta_compat._fixtures import write_asteroid_package
 
     package = write_asteroid_package(os.path.join(folder, "model.pth"))
     return lambda: BaseModel.from_pretrained(package)

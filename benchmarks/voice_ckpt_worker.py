@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import torch
 
-from ta_compat.allowlist import allowed_globals
+from ta_compat._allowlist import allowed_globals
 
 warnings.simplefilter("ignore")
 library, rounds = sys.argv[1], int(sys.argv[2])
@@ -84,7 +84,7 @@ default_load = torch.load
 # The same load with the family's names allowlisted by hand around the library's own loader, as
 # unwrapped by ta-compat: the floor of any weights_only=True load (XTTS's names are process-wide:
 # its loader is not wrapped, and the block adds nothing).
-family = __import__(f"ta_compat.shims.{library}", fromlist=["SCOPED"])
+family = __import__(f"ta_compat._shims.{library}", fromlist=["SCOPED"])
 by_hand_names = allowed_globals(getattr(family, "SCOPED", ()), torch)
 unwrapped = functools.partial(getattr(load.func, "__wrapped__", load.func), *load.args, **load.keywords)
 

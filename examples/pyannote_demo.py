@@ -13,7 +13,7 @@ import torch
 import torchaudio
 from pyannote.audio import Inference, Model
 
-from ta_compat.fixtures import write_speechlike_wav, write_wespeaker_checkpoint
+from ta_compat._fixtures import write_speechlike_wav, write_wespeaker_checkpoint
 
 with tempfile.TemporaryDirectory() as tmp:
     wav = write_speechlike_wav(Path(tmp) / "speech.wav", seconds=3.0)

@@ -47,7 +47,9 @@ def find_spec(fullname, path=None, target=None):
     if fullname not in WATCHED:
         return None
     if fullname == "_ta_compat_hook":
-        here = __file__[: __file__.rfind(sys.modules["os"].sep)]
+        import os
+
+        here = __file__[: __file__.rfind(os.sep)]
         spec = sys.modules["_frozen_importlib_external"].PathFinder.find_spec(fullname, [here])
         if spec is None:
             raise ModuleNotFoundError(f"No module named {fullname!r} where ta-compat is installed", name=fullname)
@@ -73,7 +75,7 @@ def install():
     # finder goes right before the PathFinder: the targets are files, so built-in and frozen
     # modules (about half of what a start imports after site) never reach it.
     try:
-        os = sys.modules["os"]  # loaded by site; an import statement would cost more
+        import os  # loaded by site already, but not under -S
         this = sys.modules[__name__]  # the finder: a module costs no class to build at every start
         meta_path = sys.meta_path
         if this not in meta_path:

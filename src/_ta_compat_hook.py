@@ -216,7 +216,7 @@ class StandInLoader:
 
     def exec_module(self, module: ModuleType) -> None:
         """Nothing to execute; a module no preparation filled is the import's original failure."""
-        if not getattr(module, "__ta_compat__", False):  # ``ta_compat.marker.PATCHED_MARKER``
+        if not getattr(module, "__ta_compat__", False):  # ``ta_compat._marker.PATCHED_MARKER``
             raise ModuleNotFoundError(f"No module named {module.__name__!r}", name=module.__name__)
 
 

@@ -1,4 +1,4 @@
-"""``ta_compat.allowlist`` and the pyannote entries of ``ta_compat.shims.checkpoints`` without
+"""``ta_compat._allowlist`` and the pyannote entries of ``ta_compat._shims.checkpoints`` without
 torch: when the shim is needed, and which names it allows, with the fake torch of ``tests/fakes``
 (a ``torch.serialization`` of torch >= 2.6).
 
@@ -19,8 +19,8 @@ import pytest
 
 from support import FAKES, Interpreter, clean_env, result_of
 from support.fakes import fake_torch, named_unpickler
-from ta_compat import allowlist
-from ta_compat.shims import checkpoints
+from ta_compat import _allowlist as allowlist
+from ta_compat._shims import checkpoints
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_never_without_safe_globals(torch_2_5: types.ModuleType, monkeypatch: py
 
 
 def test_entry_name_of_a_class_and_of_a_named_pair() -> None:
-    assert allowlist.entry_name(checkpoints.NodeData) == "ta_compat.shims.checkpoints.NodeData"
+    assert allowlist.entry_name(checkpoints.NodeData) == "ta_compat._shims.checkpoints.NodeData"
     assert allowlist.entry_name((checkpoints.NodeData, "omegaconf.nodes.AnyNode")) == "omegaconf.nodes.AnyNode"
 
 
@@ -111,15 +111,15 @@ def test_allowlist_with_named_entries_maps_omegaconf_names_to_inert_stand_ins() 
     assert allowlist["named"] is True and allowlist["pairs"] is True
     # the fakes have no pyannote.audio.core.task, torch.torch_version or Introspection: skipped
     assert allowlist["entries"] == [
-        ["omegaconf.listconfig.ListConfig", "ta_compat.shims.checkpoints.ListConfigData"],
-        ["omegaconf.base.ContainerMetadata", "ta_compat.shims.checkpoints.MetadataData"],
+        ["omegaconf.listconfig.ListConfig", "ta_compat._shims.checkpoints.ListConfigData"],
+        ["omegaconf.base.ContainerMetadata", "ta_compat._shims.checkpoints.MetadataData"],
         ["typing.Any", "typing.Any"],
         ["builtins.list", "builtins.list"],
         ["collections.defaultdict", "collections.defaultdict"],
         ["builtins.dict", "builtins.dict"],
         ["builtins.int", "builtins.int"],
-        ["omegaconf.nodes.AnyNode", "ta_compat.shims.checkpoints.NodeData"],
-        ["omegaconf.base.Metadata", "ta_compat.shims.checkpoints.MetadataData"],
+        ["omegaconf.nodes.AnyNode", "ta_compat._shims.checkpoints.NodeData"],
+        ["omegaconf.base.Metadata", "ta_compat._shims.checkpoints.MetadataData"],
     ]
     assert allowlist["omegaconf_imported"] is False
 

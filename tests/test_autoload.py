@@ -117,7 +117,7 @@ def test_legacy_stack_is_left_alone(legacy_python: Path) -> None:
     assert shimmed.returncode == plain.returncode == 0, shimmed.stderr + plain.stderr
     assert shimmed.stdout == plain.stdout
     assert result_of(shimmed)["objects"]["load"][0] == "torchaudio._backend.utils"
-    status = Interpreter(legacy_python).run_code("from ta_compat.cli import main; main(['status', '--json'])")
+    status = Interpreter(legacy_python).run_code("from ta_compat._cli import main; main(['status', '--json'])")
     states = {row["family"]: row["state"] for row in json.loads(status.stdout)["families"]}
     assert {states[name] for name in ("audiometadata", "backends", "info", "load", "save", "backend-module")} == {
         "not needed"

@@ -17,7 +17,7 @@ import pytest
 from support.made_up import EVENTS, made_up, module_version, use_families
 from ta_compat import _dispatch
 from ta_compat._dispatch import State, apply_target, prepare_target
-from ta_compat.settings import Switches
+from ta_compat._settings import Switches
 
 TARGET = "made_up_pkg.core"
 

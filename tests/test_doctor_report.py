@@ -15,8 +15,9 @@ import pytest
 
 from support import Interpreter
 from support.made_up import EVENTS, made_up, use_families
-from ta_compat import doctor, probes
-from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
+from ta_compat import _doctor as doctor
+from ta_compat import _probes as probes
+from ta_compat._doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
 
 NEEDED_WORKS = Verdict("load", Need.NEEDED, True, "ImportError: TorchCodec is required")
 NEEDED_BROKEN = Verdict("save", Need.NEEDED, False, "AttributeError: module 'torchaudio' has no attribute 'save'")
@@ -147,7 +148,7 @@ def test_probes_main_prints_the_results_as_json(
 
 @pytest.mark.parametrize("args", [[], ["load", "save"]])
 def test_probes_module_usage_error_exits_2(args: List[str]) -> None:
-    result = Interpreter(sys.executable, pristine=True).run_args("-m", "ta_compat.probes", *args, timeout=60)
+    result = Interpreter(sys.executable, pristine=True).run_args("-m", "ta_compat._probes", *args, timeout=60)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("usage: python -m ta_compat.probes NAME[,NAME...]")
+    assert result.stderr.startswith("usage: python -m ta_compat._probes NAME[,NAME...]")

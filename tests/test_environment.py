@@ -18,9 +18,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pytest
 
 from support import clean_env
-from ta_compat import doctor, environment
-from ta_compat.doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
-from ta_compat.environment import Checked, Finding, gpu_findings, kernel_for
+from ta_compat import _doctor as doctor
+from ta_compat import _environment as environment
+from ta_compat._doctor import EXIT_BROKEN, EXIT_OK, EXIT_STILL_NEEDED, EXIT_UNFIXABLE, Need, Verdict
+from ta_compat._environment import Checked, Finding, gpu_findings, kernel_for
 
 #: ``torch.cuda.get_arch_list()`` of the x86_64 wheels: torch 2.5.1+cu124 (before Blackwell) and
 #: torch 2.14.1+cu130 (the modern stack's).
@@ -254,7 +255,7 @@ def test_a_child_answers_its_last_line_as_json_or_why_not(code: str, expected: A
 
 def test_the_child_entry_point_refuses_an_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert environment.main(["no-such-check"]) == 2
-    assert capsys.readouterr().err.startswith("usage: python -m ta_compat.environment {load-extensions,")
+    assert capsys.readouterr().err.startswith("usage: python -m ta_compat._environment {load-extensions,")
 
 
 def test_check_runs_every_check_and_reports_progress() -> None:

@@ -20,7 +20,7 @@ from typing import Callable, List, Tuple
 import pytest
 
 from support import Interpreter, clean_env, fires, ours, result_of, run_command
-from ta_compat.families import FAMILIES
+from ta_compat._families import FAMILIES
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def rewrite(path: Path, text: str) -> None:
 
 @pytest.fixture
 def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, Path]:
-    """A fresh modern venv with the wheel installed, whose installed ``ta_compat.legacy_io`` raises on
+    """A fresh modern venv with the wheel installed, whose installed ``ta_compat._legacy_io`` raises on
     import; returns its python and its ``ta_compat`` folder. ta-compat's own modules always come from
     where they are installed, so the fault goes there."""
     python = fresh_venv("modern")
@@ -123,7 +123,7 @@ def test_a_raising_shim_is_one_warning_and_the_import_succeeds(broken_install: T
     data = result_of(result)
     assert data["package"].startswith(os.fspath(package))  # the broken install was the one used
     # every family whose shim is built on legacy_io; the others (torchcodec-fallback) still apply
-    on_legacy_io = {family.name for family in FAMILIES if family.module == "ta_compat.shims.torchaudio_api"}
+    on_legacy_io = {family.name for family in FAMILIES if family.module == "ta_compat._shims.torchaudio_api"}
     assert {name for name, state in data["outcomes"].items() if state == "failed"} == on_legacy_io
     assert data["patched"] is False  # upstream's load is left as it was
     messages = ours(result.stderr)

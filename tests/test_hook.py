@@ -254,7 +254,7 @@ def test_install_shims_a_target_imported_before_it_once(meta_path: List[Any], mo
     assert _ta_compat_hook._fired[TARGET] is module  # (a real target imported earlier is there too)
 
 
-@pytest.mark.parametrize("name", ["json", "torchaudio.functional", "pyannote.audio", "ta_compat.shims"])
+@pytest.mark.parametrize("name", ["json", "torchaudio.functional", "pyannote.audio", "ta_compat._shims"])
 def test_find_spec_answers_none_for_unwatched_names(name: str) -> None:
     assert _ta_compat_bootstrap.find_spec(name) is None
 

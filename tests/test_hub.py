@@ -31,7 +31,7 @@ PIPELINE_CONFIG = SCRIPTS / "vad_pipeline.yaml"
 
 def test_the_hub_family_applies_to_both_pyannote_modules() -> None:
     """pyannote calls hf_hub_download from its model module and from its pipeline module."""
-    from ta_compat.families import by_target
+    from ta_compat._families import by_target
 
     assert [family.name for family in by_target("pyannote.audio.core.pipeline")] == ["hub"]
     assert "hub" in [family.name for family in by_target("pyannote.audio.core.model")]
@@ -48,7 +48,7 @@ def hub_files(pyannote_checkpoints: Dict[str, Path]) -> Dict[str, Dict[str, Path
 
 
 def populated_cache(python: Path, cache: Path, files: Dict[str, Dict[str, Path]]) -> None:
-    """The Hub cache layout (blobs, refs/main, snapshots/<commit>), written by ``ta_compat.fixtures``."""
+    """The Hub cache layout (blobs, refs/main, snapshots/<commit>), written by ``ta_compat._fixtures``."""
     spec = json.dumps(
         {repo: {name: os.fspath(path) for name, path in entries.items()} for repo, entries in files.items()}
     )

@@ -1,4 +1,4 @@
-"""``ta_compat.shims.hub``: passing pyannote's ``use_auth_token`` on as ``token``.
+"""``ta_compat._shims.hub``: passing pyannote's ``use_auth_token`` on as ``token``.
 
 Two small functions stand for ``hf_hub_download`` with the signatures of huggingface_hub 0.x
 (``use_auth_token`` accepted: its ``smoothly_deprecate_use_auth_token`` maps it to ``token``,
@@ -13,8 +13,8 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from ta_compat.marker import is_ours
-from ta_compat.shims import hub
+from ta_compat._marker import is_ours
+from ta_compat._shims import hub
 
 REPO_TYPES = (None, "model", "dataset", "space")
 

@@ -101,7 +101,7 @@ def test_asteroid_allows_torch_version_for_the_process(reports: Dict[str, Dict[s
 
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_the_doctor_probe_passes_with_the_family_and_fails_without(neighbours: Path, library: str) -> None:
-    code = f"import json; from ta_compat.probes import run; print(json.dumps(run([{library!r}])))"
+    code = f"import json; from ta_compat._probes import run; print(json.dumps(run([{library!r}])))"
     on = Interpreter(neighbours).run_code(code)
     off = Interpreter(neighbours).run_code(code, env=clean_env(TA_COMPAT_DISABLE=library))
     assert json.loads(on.stdout.splitlines()[-1]) == {library: None}, on.stderr[-3000:]

@@ -34,7 +34,7 @@ def probe(python: Path) -> Dict[str, Any]:
     """The doctor's probe of the family, as ``ta-compat doctor`` runs it: family on, and off."""
     results = {}
     for state, disable in (("on", ""), ("off", "numpy-aliases")):
-        done = Interpreter(python).run_args("-m", "ta_compat.probes", "numpy-aliases", TA_COMPAT_DISABLE=disable)
+        done = Interpreter(python).run_args("-m", "ta_compat._probes", "numpy-aliases", TA_COMPAT_DISABLE=disable)
         assert done.returncode == 0, done.stderr[-3000:]
         results[state] = json.loads(done.stdout.strip().splitlines()[-1])["numpy-aliases"]
     return results

@@ -47,12 +47,12 @@ params:
 def hub_files(
     pyannote4: Dict[str, Interpreter], tmp_path_factory: pytest.TempPathFactory
 ) -> Dict[str, Dict[str, Path]]:
-    """Checkpoints built by pyannote.audio 4 itself (``ta_compat.fixtures``), a pipeline using one of
+    """Checkpoints built by pyannote.audio 4 itself (``ta_compat._fixtures``), a pipeline using one of
     them by its Hub id, and a 10 s speech-like WAV."""
     folder = tmp_path_factory.mktemp("pyannote4-hub")
     built = pyannote4["no-torchcodec"].run_args(
         "-c",
-        "import sys; from ta_compat import fixtures as f; "
+        "import sys; from ta_compat import _fixtures as f; "
         "f.write_segmentation_checkpoint(sys.argv[1]); f.write_wespeaker_checkpoint(sys.argv[2]); "
         "f.write_speechlike_wav(sys.argv[3], seconds=10.0)",
         str(folder / "segmentation.ckpt"),

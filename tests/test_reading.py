@@ -1,4 +1,4 @@
-"""Reading without torch: ``ta_compat.reading.SoundfileReader`` on real soundfile files, and the legacy
+"""Reading without torch: ``ta_compat._reading.SoundfileReader`` on real soundfile files, and the legacy
 ``info``/backend API, which need soundfile only.
 
 ``load`` itself wraps what it reads in a tensor: the torch test layer covers it (``nox -s tests``).
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from ta_compat import legacy_io
-from ta_compat.legacy_io import LegacyAPIWarning
-from ta_compat.reading import SoundfileReader
+from ta_compat import _legacy_io as legacy_io
+from ta_compat._legacy_io import LegacyAPIWarning
+from ta_compat._reading import SoundfileReader
 
 FRAMES = 1000
 

@@ -18,8 +18,8 @@ import pytest
 
 import _ta_compat_bootstrap
 from support import FAKES, SCRIPTS, Interpreter, clean_env
-from ta_compat import families
-from ta_compat.families import FAMILIES, Family
+from ta_compat import _families as families
+from ta_compat._families import FAMILIES, Family
 
 MADE_UP = SCRIPTS / "registry_made_up_family"
 
@@ -42,7 +42,7 @@ def test_family_names_are_unique_and_valid_disable_values() -> None:
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.name)
 def test_the_shim_preparation_and_probe_of_a_family_are_in_its_one_module(family: Family) -> None:
     module = import_module(family.module)
-    assert family.module.startswith("ta_compat.shims.")
+    assert family.module.startswith("ta_compat._shims.")
     for name in [family.shim, family.probe] + ([family.prepare] if family.prepare else []):
         assert callable(module.__dict__.get(name)), f"{family.module}.{name}"
 

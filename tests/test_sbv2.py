@@ -100,13 +100,13 @@ def test_onnx_export_changes_nothing_on_torch_2_8(legacy_python: Path) -> None:
 
 
 def test_the_doctor_probes_tell_each_family_needed(sbv2: Sbv2) -> None:
-    """The probes ``ta-compat doctor`` runs for the three families (``python -m ta_compat.probes``,
+    """The probes ``ta-compat doctor`` runs for the three families (``python -m ta_compat._probes``,
     as the doctor calls it): they work with ta-compat, and each fails with its family off."""
     names = "pkg_resources,onnx-export,sbv2-dtype"
 
     def probes(disable: str = "") -> Dict[str, Any]:
         env = clean_env(TA_COMPAT_DISABLE=disable) if disable else clean_env()
-        result = Interpreter(sbv2.python).run_code("from ta_compat.probes import main; main()", names, env=env)
+        result = Interpreter(sbv2.python).run_code("from ta_compat._probes import main; main()", names, env=env)
         assert result.returncode == 0, result.stderr
         return dict(json.loads(result.stdout.splitlines()[-1]))
 
@@ -124,7 +124,7 @@ def test_the_doctor_probes_tell_each_family_needed(sbv2: Sbv2) -> None:
 
 @pytest.mark.parametrize(("version", "config_dtype"), [("4.57.1", False), ("5.0.0", True), ("5.25.0", True)])
 def test_which_transformers_loads_in_the_config_dtype(version: str, config_dtype: bool) -> None:
-    from ta_compat.shims.sbv2_dtype import loads_in_config_dtype
+    from ta_compat._shims.sbv2_dtype import loads_in_config_dtype
 
     assert loads_in_config_dtype(SimpleNamespace(__version__=version)) is config_dtype
 
@@ -138,7 +138,7 @@ def _export_2_9(model: Any, args: Any = (), f: Any = None, *, dynamo: bool = Tru
 
 
 def test_onnx_export_is_rebound_only_where_it_defaults_to_dynamo() -> None:
-    from ta_compat.shims import onnx_export
+    from ta_compat._shims import onnx_export
 
     legacy = SimpleNamespace(__name__="torch.onnx", export=_export_2_8)
     assert onnx_export.apply(legacy) == [] and legacy.export is _export_2_8

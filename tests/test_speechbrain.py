@@ -1,6 +1,6 @@
 """speechbrain 1.0.3 and 1.1 on huggingface_hub 2.x, and pyannote.audio 3.x's speechbrain embedding.
 
-A tiny ``EncoderClassifier`` repo (``ta_compat.fixtures.write_speechbrain_repo``) is served by a
+A tiny ``EncoderClassifier`` repo (``ta_compat._fixtures.write_speechbrain_repo``) is served by a
 local Hub on 127.0.0.1 (``HF_ENDPOINT``), with and without the optional ``custom.py``, and resolved
 offline from a populated cache. speechbrain 1.0.3 lives in a hard-link copy of the modern stack
 (``speechbrain10``); the modern stack itself has speechbrain 1.1. Every check runs in a fresh
@@ -32,7 +32,7 @@ def repo_files(modern_python: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """{repo id: {file name: local file}}: the tiny model, and the same with a ``custom.py``."""
     folder = tmp_path_factory.mktemp("speechbrain-repo")
     made = Interpreter(modern_python).run_code(
-        "import sys; from ta_compat.fixtures import write_speechbrain_repo; write_speechbrain_repo(sys.argv[1])",
+        "import sys; from ta_compat._fixtures import write_speechbrain_repo; write_speechbrain_repo(sys.argv[1])",
         os.fspath(folder / "model"),
     )
     assert made.returncode == 0, made.stderr
@@ -161,7 +161,7 @@ def test_the_doctor_probe_passes_with_the_family_and_fails_without(
     request: pytest.FixtureRequest, modern_python: Path, venv: str, upstream_error: str
 ) -> None:
     python = Path(request.getfixturevalue(venv))
-    code = "import json; from ta_compat.probes import run; print(json.dumps(run(['speechbrain'])))"
+    code = "import json; from ta_compat._probes import run; print(json.dumps(run(['speechbrain'])))"
     on = Interpreter(python).run_code(code, env=clean_env(HF_HUB_OFFLINE="1"))
     off = Interpreter(python).run_code(code, env=clean_env(HF_HUB_OFFLINE="1", TA_COMPAT_DISABLE="speechbrain"))
     assert json.loads(on.stdout.splitlines()[-1]) == {"speechbrain": None}, on.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""The legacy tables of ``ta_compat.legacy_io``, without torch.
+"""The legacy tables of ``ta_compat._legacy_io``, without torch.
 
 Expected values are legacy torchaudio's (``torchaudio/_backend/soundfile_backend.py`` of
 torchaudio 2.8.0): ``info`` on files that soundfile writes in each subtype, and ``save``'s subtype
@@ -18,7 +18,7 @@ import pytest
 import soundfile
 
 from support.fakes import fake_torch
-from ta_compat import legacy_io
+from ta_compat import _legacy_io as legacy_io
 
 # extension or ``format=`` -> the soundfile container legacy ``save`` writes for it
 CONTAINERS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "vorbis": "OGG", "mp3": "MP3", "sph": "NIST", "nist": "NIST"}

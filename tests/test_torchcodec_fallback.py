@@ -121,10 +121,10 @@ def test_with_the_family_pyannote_and_torchaudio_read_through_soundfile(
     assert data["duration"] == ["ok", 3.0]
     assert data["load_with_torchcodec"] == ["ok", [[1, 48000], "torch.float32", RATE]]
     assert data["save_with_torchcodec"] == ["ok", None]
-    assert data["io"] == {"TORCHCODEC_AVAILABLE": True, "AudioDecoder": "ta_compat.soundfile_codec.AudioDecoder"}
+    assert data["io"] == {"TORCHCODEC_AVAILABLE": True, "AudioDecoder": "ta_compat._soundfile_codec.AudioDecoder"}
     assert set(data["torchaudio"].values()) == {
-        "ta_compat.soundfile_codec.load_with_torchcodec",
-        "ta_compat.soundfile_codec.save_with_torchcodec",
+        "ta_compat._soundfile_codec.load_with_torchcodec",
+        "ta_compat._soundfile_codec.save_with_torchcodec",
     }
     assert data["state"][0] == "applied" and "pyannote.audio.core.io.AudioDecoder" in data["state"][1]
     # pyannote's warning is kept from the user; why an installed torchcodec is bypassed is said
@@ -404,7 +404,7 @@ def test_junk_is_a_runtime_error_everywhere(undecodable: Dict[str, Any], side: s
 
 
 def reader_for(path: Any) -> Any:
-    from ta_compat.reading import SoundfileReader
+    from ta_compat._reading import SoundfileReader
 
     return SoundfileReader(soundfile, path)
 
@@ -462,8 +462,8 @@ def test_torchaudio_names_are_put_back_where_torchcodec_decodes_after_all() -> N
     when pyannote imports it, torchaudio's own functions come back."""
     import types
 
-    from ta_compat import soundfile_codec
-    from ta_compat.shims import torchcodec_fallback
+    from ta_compat import _soundfile_codec as soundfile_codec
+    from ta_compat._shims import torchcodec_fallback
 
     torchaudio = types.ModuleType("torchaudio")
 

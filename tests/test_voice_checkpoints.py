@@ -113,8 +113,8 @@ def test_demucs_4_1_loads_by_itself_and_the_family_stands_aside(
 def test_doctor_probe_fails_off_and_passes_on(voice_stacks: Dict[str, Interpreter], family: str) -> None:
     """The family's doctor probe (what ``ta-compat doctor`` judges it by), on and off."""
     stack = voice_stacks[LIBRARIES[family][0]]
-    on = stack.run_args("-m", "ta_compat.probes", family)
-    off = stack.run_args("-m", "ta_compat.probes", family, TA_COMPAT_DISABLE=family)
+    on = stack.run_args("-m", "ta_compat._probes", family)
+    off = stack.run_args("-m", "ta_compat._probes", family, TA_COMPAT_DISABLE=family)
     assert on.returncode == 0 and off.returncode == 0, on.stderr[-3000:] + off.stderr[-3000:]
     assert json.loads(on.stdout.splitlines()[-1]) == {family: None}
     evidence = json.loads(off.stdout.splitlines()[-1])[family]

@@ -12,7 +12,5 @@ from __future__ import annotations
 from _ta_compat_bootstrap import install
 from _ta_compat_hook import uninstall
 
-from .families import FAMILIES
-
 __version__ = "0.1.0"
-__all__ = ["FAMILIES", "__version__", "install", "uninstall"]
+__all__ = ["__version__", "install", "uninstall"]

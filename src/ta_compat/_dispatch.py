@@ -14,7 +14,8 @@ from typing import Any, Dict, Iterable, List, Set
 
 import _ta_compat_hook
 
-from . import families, settings
+from . import _families as families
+from . import _settings as settings
 
 log = logging.getLogger("ta_compat")
 

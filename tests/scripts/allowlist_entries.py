@@ -1,5 +1,5 @@
-"""Print, as JSON, the checkpoint allowlist that ``ta_compat.allowlist`` builds from the pyannote
-entries of ``ta_compat.shims.checkpoints`` for the fake torch of ``tests/fakes`` (run with that
+"""Print, as JSON, the checkpoint allowlist that ``ta_compat._allowlist`` builds from the pyannote
+entries of ``ta_compat._shims.checkpoints`` for the fake torch of ``tests/fakes`` (run with that
 folder on ``PYTHONPATH``).
 
 ``--named`` gives the fake torch the by-name matching of ``(object, "full.name")`` entries that
@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from support.fakes import named_unpickler
-from ta_compat import allowlist
-from ta_compat.shims import checkpoints
+from ta_compat import _allowlist as allowlist
+from ta_compat._shims import checkpoints
 
 
 def described(obj: object) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 import torch
 from ckpt_helpers import names, report
 
-from ta_compat.allowlist import Scope, allow_process_wide, held_names
+from ta_compat._allowlist import Scope, allow_process_wide, held_names
 
 FRACTION = ("fractions:Fraction", "fractions.Fraction")
 NAMESPACE = ("argparse:Namespace", "argparse.Namespace")

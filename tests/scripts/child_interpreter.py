@@ -7,6 +7,6 @@ import sys
 
 from hook_report import report
 
-CHILD = "import torchaudio, ta_compat.marker as m; print(m.is_ours(torchaudio.load))"
+CHILD = "import torchaudio, ta_compat._marker as m; print(m.is_ours(torchaudio.load))"
 child = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True)
 report(child=child.stdout.strip())

@@ -1,7 +1,7 @@
 """Helpers of the checkpoint scripts (they put their own folder first on ``sys.path``).
 
 The scripts are user code: they never import ta_compat, which reaches them through its ``.pth``
-(only ``ta_compat.fixtures`` and ``pyannote_inputs`` build inputs, and ``state()`` reads what the
+(only ``ta_compat._fixtures`` and ``pyannote_inputs`` build inputs, and ``state()`` reads what the
 shims recorded).
 """
 

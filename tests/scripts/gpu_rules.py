@@ -1,4 +1,4 @@
-"""``ta_compat.environment.kernel_for`` against the installed torch's own rule
+"""``ta_compat._environment.kernel_for`` against the installed torch's own rule
 (``torch.cuda._code_compatible_with_device``, torch >= 2.9), for every compute capability in
 torch's table, as machine code, on every such device; Jetson's integrated GPUs left aside, as
 ``kernel_for`` says. No GPU needed: both are rules over numbers."""
@@ -11,7 +11,7 @@ from typing import List, Tuple
 import torch.cuda
 from hook_report import emit
 
-from ta_compat.environment import kernel_for
+from ta_compat._environment import kernel_for
 
 #: Integrated (Jetson) GPUs: their code runs on them only and theirs only, which ``kernel_for``
 #: leaves aside.

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # for type checkers only: typing is not imported at run time
 
 def is_ours(obj: Any) -> bool:
     """Whether ta-compat put ``obj`` in place (never, while the hook has not loaded the package)."""
-    marker = sys.modules.get("ta_compat.marker")
+    marker = sys.modules.get("ta_compat._marker")
     return marker is not None and marker.is_ours(obj) is True
 
 

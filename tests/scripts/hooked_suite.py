@@ -10,7 +10,7 @@ def test_shimmed_under_assertion_rewriting() -> None:
     assert type(sys.meta_path[0]).__name__ == "AssertionRewritingHook"
     import torchaudio
 
-    from ta_compat.marker import is_ours
+    from ta_compat._marker import is_ours
 
     assert is_ours(torchaudio.load)
 

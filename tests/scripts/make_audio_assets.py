@@ -11,7 +11,7 @@ import sys
 
 import soundfile
 
-from ta_compat.fixtures import write_speechlike_wav, write_wespeaker_checkpoint
+from ta_compat._fixtures import write_speechlike_wav, write_wespeaker_checkpoint
 
 folder = sys.argv[1]
 wav = write_speechlike_wav(os.path.join(folder, "speech.wav"), seconds=2.0)

@@ -9,7 +9,7 @@ import sys
 
 from pyannote_inputs import write_hydra_checkpoint
 
-from ta_compat.fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
+from ta_compat._fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
 
 wespeaker, segmentation, hydra = sys.argv[1:4]
 write_wespeaker_checkpoint(wespeaker)

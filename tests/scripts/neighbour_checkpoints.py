@@ -41,7 +41,7 @@ def bark_files() -> Tuple[str, Callable[[str], Any], Callable[[str], Any], Dict[
     """The checkpoint, bark's public loader of it, bark's loader of any path, and the payload files."""
     from bark import generation
 
-    from ta_compat.fixtures import write_bark_checkpoint
+    from ta_compat._fixtures import write_bark_checkpoint
 
     os.makedirs(generation.CACHE_DIR, exist_ok=True)
     checkpoint = write_bark_checkpoint(os.path.join(generation.CACHE_DIR, "coarse_2.pt"))
@@ -64,7 +64,7 @@ def asteroid_files() -> Tuple[str, Callable[[str], Any], Callable[[str], Any], D
     """The package, asteroid's loader of it (twice: the same), and the payload files."""
     from asteroid.models import BaseModel
 
-    from ta_compat.fixtures import write_asteroid_package
+    from ta_compat._fixtures import write_asteroid_package
 
     package = write_asteroid_package(os.path.join(folder, "model.pth"))
     files = {

@@ -3,7 +3,7 @@ diarization pipeline, the Resegmentation pipeline, one training step of the segm
 and pyannote.metrics' report. Each step's outcome goes into one ``RESULT {json}`` line.
 
 Arguments: a JSON object of checkpoint paths (``segmentation``, ``wespeaker``) and a scratch folder.
-User code: it never imports ta_compat itself (only ``ta_compat.fixtures``, through
+User code: it never imports ta_compat itself (only ``ta_compat._fixtures``, through
 ``pyannote_inputs``, to build inputs).
 """
 

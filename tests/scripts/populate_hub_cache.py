@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ta_compat.fixtures import populate_hf_cache
+from ta_compat._fixtures import populate_hf_cache
 
 cache, files, commit = sys.argv[1:4]
 for repo, entries in json.loads(files).items():

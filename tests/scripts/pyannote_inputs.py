@@ -1,4 +1,4 @@
-"""Inputs only the tests need, built on ``ta_compat.fixtures`` (which the doctor's probes use):
+"""Inputs only the tests need, built on ``ta_compat._fixtures`` (which the doctor's probes use):
 a pre-3.0 hydra-era checkpoint, a tiny pyannote.database protocol, a Hugging Face cache.
 
 Imported by the programs of this folder (their folder is ``sys.path[0]``).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Union
 
-from ta_compat.fixtures import (
+from ta_compat._fixtures import (
     attached_trainer,
     one_optimizer_step,
     small_pyannet,

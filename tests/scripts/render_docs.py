@@ -4,7 +4,7 @@ Every figure and every pasted output in the documentation sits in a block betwee
 ``<!-- name: generated from SOURCE -->`` and ``<!-- /name -->``, and is rendered here from the one
 source that recorded it, so no hand-copied number can drift:
 
-- the registry (``ta_compat.families``): the families table;
+- the registry (``ta_compat._families``): the families table;
 - ``docs/recorded/<stack>.json``, written by ``nox -s record``: ``ta-compat doctor`` and the demo on
   the modern stack, the doctor's verdicts on the legacy stack;
 - ``benchmarks/results.json``, written by ``nox -s bench``: every performance figure;
@@ -104,7 +104,7 @@ def stack_line(versions: Dict[str, str]) -> str:
 
 def families_table(sources: Sources) -> str:
     """The families table, one row per registry entry, in registry order."""
-    from ta_compat import families
+    from ta_compat import _families as families
 
     rows = ["| family | restores | what it does | applies when |", "|---|---|---|---|"]
     for family in families.FAMILIES:
@@ -115,7 +115,7 @@ def families_table(sources: Sources) -> str:
 
 def doctor_modern(sources: Sources) -> str:
     """The stack and ``ta-compat doctor``'s table on it, as the doctor itself prints it."""
-    from ta_compat import doctor
+    from ta_compat import _doctor as doctor
 
     recorded = sources.recorded("modern")
     report = recorded["doctor"]["report"]
@@ -346,7 +346,7 @@ def render_file(path: Path, sources: Sources) -> str:
 
 def problems(root: Path) -> List[str]:
     """Everything that is stale or missing; empty when the docs agree with their sources."""
-    from ta_compat import families
+    from ta_compat import _families as families
 
     sources, found, used = Sources(root), [], set()
     for path in documents(root):

@@ -2,7 +2,7 @@
 package holds, on random weights: ``python sbv2_workflow.py STEP FOLDER``.
 
 - ``make``: the inputs, built once: a tiny float16 DeBERTa-v2 with a character tokenizer
-  (``ta_compat.fixtures``), a tiny JP-Extra model (``SynthesizerTrn`` of Style-Bert-VITS2 with
+  (``ta_compat._fixtures``), a tiny JP-Extra model (``SynthesizerTrn`` of Style-Bert-VITS2 with
   random weights, saved with its own ``save_safetensors``), its ``config.json`` and style vectors;
 - ``librosa``: what ``resample.py`` and ``mel_processing.py`` import first: librosa 0.9.2, then a
   ``kaiser_best`` resampling (resampy's filter file, found through ``pkg_resources``);
@@ -45,7 +45,7 @@ def make(folder: str) -> Dict[str, Any]:
     from style_bert_vits2.models.hyper_parameters import HyperParameters
     from style_bert_vits2.models.utils.safetensors import save_safetensors
 
-    from ta_compat.fixtures import write_tiny_deberta
+    from ta_compat._fixtures import write_tiny_deberta
 
     where = paths(folder)
     write_tiny_deberta(folder)

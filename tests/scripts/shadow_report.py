@@ -8,7 +8,7 @@ import torchaudio
 
 hook = sys.modules.get("_ta_compat_hook")
 package = sys.modules.get("ta_compat")
-marker = sys.modules.get("ta_compat.marker")
+marker = sys.modules.get("ta_compat._marker")
 print(
     json.dumps(
         {

@@ -10,7 +10,7 @@ import sys
 
 from hook_report import emit
 
-from ta_compat import families
+from ta_compat import _families as families
 
 emit(
     {

@@ -2,7 +2,7 @@
 
 A made-up family is a real registry entry whose shim, preparation and probe are the functions
 below, named by keyword in this module the way the real entries name the functions of their
-``ta_compat.shims`` modules, so dispatch, the import hook and the probes resolve and run them as they run the real
+``ta_compat._shims`` modules, so dispatch, the import hook and the probes resolve and run them as they run the real
 ones. Each call is recorded in ``EVENTS`` to check what ran, on which module, in which order.
 """
 
@@ -14,8 +14,9 @@ from typing import Any, List, Optional, Tuple
 
 import pytest
 
-from ta_compat import _dispatch, families
-from ta_compat.families import Family
+from ta_compat import _dispatch
+from ta_compat import _families as families
+from ta_compat._families import Family
 
 #: (what ran, on what: a module's name or a probe's folder) for every call below, in call order.
 EVENTS: List[Tuple[str, str]] = []

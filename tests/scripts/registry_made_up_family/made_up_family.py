@@ -1,15 +1,15 @@
 """A shim family made up by the tests: its registry entry, shim, preparation and probe.
 
 This is all a new family brings (its target, ``torchaudio``, is already watched by the
-bootstrap). ``sitecustomize.py`` beside it adds the entry to ``ta_compat.families.FAMILIES``.
+bootstrap). ``sitecustomize.py`` beside it adds the entry to ``ta_compat._families.FAMILIES``.
 """
 
 from __future__ import annotations
 
 from typing import Any, List
 
-from ta_compat.families import Family
-from ta_compat.marker import is_ours, mark
+from ta_compat._families import Family
+from ta_compat._marker import is_ours, mark
 
 FAMILY = Family(
     name="made-up",

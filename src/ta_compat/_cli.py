@@ -9,7 +9,9 @@ from dataclasses import asdict
 from importlib import import_module
 from typing import List, Optional
 
-from . import __version__, _dispatch, families, settings
+from . import __version__, _dispatch
+from . import _families as families
+from . import _settings as settings
 from ._dispatch import Outcome, State
 
 
@@ -74,7 +76,8 @@ def run_doctor(as_json: bool, removable: bool) -> int:
     a thread of its own); progress on stderr when it is a terminal."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from . import doctor, environment
+    from . import _doctor as doctor
+    from . import _environment as environment
 
     progress = _progress_line if sys.stderr.isatty() and not as_json else None
     with ThreadPoolExecutor(max_workers=1) as background:
@@ -90,7 +93,8 @@ def run_doctor(as_json: bool, removable: bool) -> int:
 
 def run_environment_checks(as_json: bool) -> int:
     """``ta-compat doctor --environment-only``: what no shim can fix, without the family probes."""
-    from . import doctor, environment
+    from . import _doctor as doctor
+    from . import _environment as environment
 
     progress = _progress_line if sys.stderr.isatty() and not as_json else None
     checked = environment.check(progress=progress)

@@ -26,7 +26,7 @@ import sys
 from types import ModuleType
 from typing import Any, Callable, List
 
-from ..marker import is_ours, mark
+from .._marker import is_ours, mark
 
 #: The package whose calls get transformers 4's default.
 PACKAGE = "style_bert_vits2"
@@ -99,8 +99,8 @@ def probe(folder: str) -> None:
     from style_bert_vits2.constants import Languages
     from style_bert_vits2.nlp import bert_models
 
-    from ..fixtures import write_tiny_deberta
-    from ..probes import ProbeFailure
+    from .._fixtures import write_tiny_deberta
+    from .._probes import ProbeFailure
 
     path = write_tiny_deberta(folder)
     model = bert_models.load_model(Languages.JP, path)

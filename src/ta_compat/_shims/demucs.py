@@ -5,7 +5,7 @@
 that ``load_model`` then instantiates itself, the model's keyword arguments (``segment`` is a
 ``fractions.Fraction``) and, in packages trained with numpy values in their arguments, numpy
 scalars. Allowing a model class lets a pickle *call* it, which builds a model (memory, not code
-execution), so every name is allowed only while ``load_model`` runs (``ta_compat.allowlist``'s
+execution), so every name is allowed only while ``load_model`` runs (``ta_compat._allowlist``'s
 scope); a plain ``torch.load`` elsewhere still refuses them. demucs 4.1 passes
 ``weights_only=False`` itself: nothing is done there.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from ..allowlist import NUMPY_SCALARS, Entry, Scope, imported_version, weights_only_by_default
-from ..marker import is_ours
+from .._allowlist import NUMPY_SCALARS, Entry, Scope, imported_version, weights_only_by_default
+from .._marker import is_ours
 
 #: What demucs 4.0 packages pickle besides tensors: the model classes ``load_model`` builds, the
 #: ``Fraction`` of a segment length, numpy scalars.

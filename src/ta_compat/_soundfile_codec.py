@@ -3,7 +3,7 @@
 pyannote.audio 4.x reads every file through ``torchcodec.decoders.AudioDecoder`` and torchaudio
 2.8+ offers ``load_with_torchcodec``/``save_with_torchcodec`` (2.9+ routes ``load``/``save`` through
 them); both fail where torchcodec is not installed or cannot load FFmpeg's shared libraries.
-This module gives what they use the same results, through ``ta_compat.reading``: soundfile
+This module gives what they use the same results, through ``ta_compat._reading``: soundfile
 (libsndfile: WAV, FLAC, OGG Vorbis, MP3 and the other formats it reads) where it decodes as FFmpeg
 does, PyAV (``av``, whose wheels bundle FFmpeg) for the rest where it is installed (AAC, WebM,
 Opus, which FFmpeg decodes at 48 kHz, and ``sample_rate=``/``num_channels=``), else an error that
@@ -37,8 +37,8 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional, Tuple, Union
 
-from .legacy_io import refuse_samples_lame_aborts_on, write_path
-from .reading import AudioReader, PyAVReader, SoundfileReader, pyav
+from ._legacy_io import refuse_samples_lame_aborts_on, write_path
+from ._reading import AudioReader, PyAVReader, SoundfileReader, pyav
 
 if TYPE_CHECKING:
     import torch

@@ -6,7 +6,7 @@ calls) runs a plain ``torch.load``. A fairseq training state pickles, besides te
 run's arguments in checkpoints of the argparse era, and numpy scalars and arrays among the
 training meters (fairseq#5603 names ``numpy._core.multiarray._reconstruct``). ``Dictionary`` has no
 ``__setstate__`` and ``Namespace`` is an attribute bag, but both, and numpy's reconstructors, make
-objects: they are allowed only while ``load_checkpoint_to_cpu`` runs (``ta_compat.allowlist``'s
+objects: they are allowed only while ``load_checkpoint_to_cpu`` runs (``ta_compat._allowlist``'s
 scope); a plain ``torch.load`` elsewhere still refuses them. A fairseq whose loader passes
 ``weights_only`` itself (the unreleased main branch) is left alone.
 """
@@ -16,8 +16,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, List, Tuple
 
-from ..allowlist import NUMPY_ARRAYS, NUMPY_SCALARS, Entry, Scope, weights_only_by_default
-from ..marker import is_ours
+from .._allowlist import NUMPY_ARRAYS, NUMPY_SCALARS, Entry, Scope, weights_only_by_default
+from .._marker import is_ours
 
 #: What fairseq training states pickle besides tensors and plain containers.
 SCOPED: Tuple[Entry, ...] = (

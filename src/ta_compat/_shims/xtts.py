@@ -6,7 +6,7 @@
 four are Coqpit dataclasses: no ``__setstate__`` (the unpickler fills a new instance's
 ``__dict__``), and calling one runs the dataclass ``__init__`` and a ``__post_init__`` that only
 validates field values. They can neither run anything nor change an object the checkpoint did
-not create, so they are allowed for the whole process (``ta_compat.allowlist``), each once its
+not create, so they are allowed for the whole process (``ta_compat._allowlist``), each once its
 module has executed (``XttsConfig``'s module imports the model module first). Nothing else is
 allowed: XTTS checkpoints pickle no other class. TTS releases after 0.22 (the coqui-tts fork,
 same import name) allowlist or convert these checkpoints themselves: nothing is done there.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any, List, Tuple
 
-from ..allowlist import Entry, allow_process_wide, imported_version, weights_only_by_default
+from .._allowlist import Entry, allow_process_wide, imported_version, weights_only_by_default
 
 #: The Coqpit config classes an XTTS checkpoint pickles, by the module that defines them.
 PROCESS_WIDE: Tuple[Entry, ...] = (

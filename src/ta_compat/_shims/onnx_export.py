@@ -20,7 +20,7 @@ import inspect
 import os
 from typing import Any, Callable, List
 
-from ..marker import is_ours, mark
+from .._marker import is_ours, mark
 
 
 def defaults_to_dynamo(export: Callable[..., Any]) -> bool:
@@ -64,7 +64,7 @@ def probe(folder: str) -> None:
     the dynamo exporter cannot (``TorchExportError``), or needs onnxscript, which legacy never did."""
     import torch
 
-    from ..probes import ProbeFailure
+    from .._probes import ProbeFailure
 
     class RepeatByCounts(torch.nn.Module):  # type: ignore[misc]  # torch is not followed: Any
         """A value-dependent branch around a value-dependent output length (duration expansion)."""

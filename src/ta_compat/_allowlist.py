@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
-from .marker import mark
+from ._marker import mark
 
 __all__ = [
     "NUMPY_ARRAYS",
@@ -135,7 +135,7 @@ def named_entries_supported(torch: Any) -> bool:
     stand-ins and numpy-1 names need it). Checked once, on a made-up name bound to an inert class."""
     global _named_supported
     if _named_supported is None:
-        probe = "ta_compat.allowlist.probe"
+        probe = "ta_compat._allowlist.probe"
         try:
             with torch.serialization.safe_globals([(_Probe, probe)]):
                 user_allowed = torch._weights_only_unpickler._get_user_allowed_globals()

@@ -21,8 +21,8 @@ import sys
 from importlib import import_module
 from typing import Any, Callable, List, Optional
 
-from ..marker import is_ours, mark
-from ..probes import probe_wav
+from .._marker import is_ours, mark
+from .._probes import probe_wav
 
 #: Removed name -> its numpy 2 equivalent (numpy's own advice in ``numpy/_expired_attrs_2_0.py``).
 ALIASES = {"NaN": "nan", "NAN": "nan", "string_": "bytes_"}
@@ -93,7 +93,7 @@ def probe(folder: str) -> None:
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from ..fixtures import segmentation_model
+    from .._fixtures import segmentation_model
 
     diarization = Annotation(uri="probe")
     diarization[Segment(0.5, 3.0)] = "A"

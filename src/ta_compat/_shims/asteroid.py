@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from ..allowlist import Entry, allow_process_wide, weights_only_by_default
+from .._allowlist import Entry, allow_process_wide, weights_only_by_default
 
 PROCESS_WIDE: Tuple[Entry, ...] = (("torch.torch_version:TorchVersion", "torch.torch_version.TorchVersion"),)
 
@@ -34,6 +34,6 @@ def probe(folder: str) -> None:
 
     from asteroid.models import BaseModel
 
-    from ..fixtures import write_asteroid_package
+    from .._fixtures import write_asteroid_package
 
     BaseModel.from_pretrained(write_asteroid_package(os.path.join(folder, "model.pth")))

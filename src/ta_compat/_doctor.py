@@ -1,11 +1,11 @@
 """``ta-compat doctor``: for each shim family, is it still needed, and does it work?
 
-Every family's probe (``ta_compat.probes``) runs in fresh interpreters: once with ta-compat as
+Every family's probe (``ta_compat._probes``) runs in fresh interpreters: once with ta-compat as
 configured, once with only that family off, once with every shim off. A probe that passes with
 its family off means upstream works (``not needed``: safe to drop); one that fails shows the
 exact error or difference that the shim covers (``needed``). This module runs the interpreters,
 turns their results into verdicts and writes the report; it never imports torch itself. The
-report ends with what ``ta_compat.environment`` found that no shim can fix.
+report ends with what ``ta_compat._environment`` found that no shim can fix.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from typing import Callable, Dict, List, Mapping, Optional
 
-from . import environment, families
-from .families import Family
+from . import _environment as environment
+from . import _families as families
+from ._families import Family
 
 __all__ = [
     "EXIT_BROKEN",
@@ -143,7 +144,7 @@ def _probe_in_subprocess(names: List[str], disable: Optional[str]) -> ProbeResul
     env = {k: v for k, v in os.environ.items() if k not in ("TA_COMPAT_WARN", "TA_COMPAT_DEBUG")}
     if disable is not None:
         env["TA_COMPAT_DISABLE"] = disable
-    command = [sys.executable, "-m", "ta_compat.probes", ",".join(names)]
+    command = [sys.executable, "-m", "ta_compat._probes", ",".join(names)]
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT)
     except subprocess.TimeoutExpired:

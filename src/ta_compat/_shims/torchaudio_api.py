@@ -12,9 +12,9 @@ import types
 from importlib.util import find_spec
 from typing import Any, Callable, List
 
-from .. import legacy_io
-from ..marker import is_ours, mark
-from ..probes import expect, probe_wav
+from .. import _legacy_io as legacy_io
+from .._marker import is_ours, mark
+from .._probes import expect, probe_wav
 
 
 def _legacy_dispatcher_present(torchaudio: Any) -> bool:

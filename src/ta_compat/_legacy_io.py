@@ -19,8 +19,8 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, List, Optional, Tuple, Union
 
-from . import settings
-from .reading import SoundfileReader
+from . import _settings as settings
+from ._reading import SoundfileReader
 
 if TYPE_CHECKING:
     import torch

@@ -19,7 +19,7 @@ doctor names three such problems, one line each with the fix:
   itself still fails, so the doctor says so.
 
 Nothing here imports a third-party package into the doctor's own process: every child runs
-``python -m ta_compat.environment COMMAND`` and prints one JSON line, and a child that outlives
+``python -m ta_compat._environment COMMAND`` and prints one JSON line, and a child that outlives
 its timeout is killed with everything it started.
 """
 
@@ -387,10 +387,10 @@ def torchcodec(timeout: float) -> Tuple[List[Finding], str]:
 
 
 def _child(arguments: List[str], timeout: float) -> Any:
-    """``python -m ta_compat.environment ARGUMENTS``'s JSON answer, or a one-line reason there is
+    """``python -m ta_compat._environment ARGUMENTS``'s JSON answer, or a one-line reason there is
     none (the user's ta-compat switches kept, its debug and warning output left out)."""
     env = {k: v for k, v in os.environ.items() if k not in ("TA_COMPAT_WARN", "TA_COMPAT_DEBUG")}
-    return _json_of([sys.executable, "-m", "ta_compat.environment", *arguments], env, timeout)
+    return _json_of([sys.executable, "-m", "ta_compat._environment", *arguments], env, timeout)
 
 
 def _json_of(command: List[str], env: Mapping[str, str], timeout: float) -> Any:
@@ -479,13 +479,13 @@ def _torch_gpu_here() -> Dict[str, Any]:
 
 def _torchcodec_here() -> Dict[str, Any]:
     """In the child: why torchcodec cannot decode (None where it can), and whether FFmpeg loads."""
-    from .shims.torchcodec_fallback import _ffmpeg_loadable, torchcodec_failure
+    from ._shims.torchcodec_fallback import _ffmpeg_loadable, torchcodec_failure
 
     return {"failure": torchcodec_failure(), "ffmpeg": _ffmpeg_loadable()}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """The children's entry point: ``python -m ta_compat.environment COMMAND [ARG...]``."""
+    """The children's entry point: ``python -m ta_compat._environment COMMAND [ARG...]``."""
     argv = sys.argv[1:] if argv is None else argv
     commands: Dict[str, Callable[[Sequence[str]], Any]] = {
         "load-extensions": _load_extensions_here,
@@ -493,7 +493,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "torchcodec": lambda _: _torchcodec_here(),
     }
     if not argv or argv[0] not in commands:
-        print(f"usage: python -m ta_compat.environment {{{','.join(commands)}}} [ARG...]", file=sys.stderr)
+        print(f"usage: python -m ta_compat._environment {{{','.join(commands)}}} [ARG...]", file=sys.stderr)
         return 2
     print(json.dumps(commands[argv[0]](argv[1:])))
     return 0

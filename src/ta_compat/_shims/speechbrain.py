@@ -40,7 +40,7 @@ import os
 import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..marker import is_ours, mark
+from .._marker import is_ours, mark
 from .hub import rejects_use_auth_token, token_for_use_auth_token
 
 FETCHING = "speechbrain.utils.fetching"
@@ -199,7 +199,7 @@ def probe(folder: str) -> None:
     from speechbrain.inference import EncoderClassifier
     from speechbrain.utils.fetching import fetch
 
-    from ..fixtures import populate_hf_cache, write_speechbrain_repo
+    from .._fixtures import populate_hf_cache, write_speechbrain_repo
 
     repo = write_speechbrain_repo(os.path.join(folder, "repo"))
     cache = os.path.join(folder, "hub-cache")

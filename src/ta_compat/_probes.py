@@ -1,9 +1,9 @@
-"""The doctor's probes: each runs in a fresh interpreter (``python -m ta_compat.probes NAME,...``).
+"""The doctor's probes: each runs in a fresh interpreter (``python -m ta_compat._probes NAME,...``).
 
 A family's probe (named in its registry entry) exercises what the family restores the way legacy
 code uses it and raises where that fails: an upstream error, or a result that differs from
 legacy torchaudio or pyannote (``ProbeFailure``). Probes use real files made on the spot and a
-pyannote checkpoint built from pyannote's own classes; nothing is downloaded. ``ta_compat.doctor``
+pyannote checkpoint built from pyannote's own classes; nothing is downloaded. ``ta_compat._doctor``
 runs them with the family on and off and reads the JSON this module prints.
 """
 
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from typing import Dict, List, Optional
 
-from .families import by_name
+from ._families import by_name
 
 __all__ = ["ProbeFailure", "main", "run"]
 
@@ -26,7 +26,7 @@ class ProbeFailure(Exception):
 
 def probe_wav(folder: str, seconds: float = 60.0) -> str:
     """A speech-like 16 kHz WAV of ``seconds`` in ``folder``, for a probe to read."""
-    from .fixtures import write_speechlike_wav
+    from ._fixtures import write_speechlike_wav
 
     return write_speechlike_wav(os.path.join(folder, "probe.wav"), seconds=seconds)
 
@@ -62,10 +62,10 @@ def _key_line(message: str) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m ta_compat.probes a,b``: run probes here and print their results as JSON."""
+    """``python -m ta_compat._probes a,b``: run probes here and print their results as JSON."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m ta_compat.probes NAME[,NAME...]  (see `ta-compat doctor`)", file=sys.stderr)
+        print("usage: python -m ta_compat._probes NAME[,NAME...]  (see `ta-compat doctor`)", file=sys.stderr)
         return 2
     os.environ["HF_HUB_OFFLINE"] = "1"  # probes never reach the network
     print(json.dumps(run([name for name in args[0].split(",") if name])))

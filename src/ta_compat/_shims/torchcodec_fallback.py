@@ -1,5 +1,5 @@
 """Decode through soundfile where torchcodec cannot: pyannote.audio 4.x and torchaudio's
-``load_with_torchcodec``/``save_with_torchcodec`` (implemented in ``ta_compat.soundfile_codec``).
+``load_with_torchcodec``/``save_with_torchcodec`` (implemented in ``ta_compat._soundfile_codec``).
 
 torchcodec cannot decode where it is not installed, where its import raises (a wheel built for
 another torch: "Could not load libtorchcodec"), or where FFmpeg's shared libraries cannot be
@@ -34,9 +34,10 @@ import sys
 import warnings
 from typing import Any, Dict, List, Optional, Tuple, cast
 
-from .. import settings, soundfile_codec
-from ..marker import is_ours, mark
-from ..probes import ProbeFailure, expect, probe_wav
+from .. import _settings as settings
+from .. import _soundfile_codec as soundfile_codec
+from .._marker import is_ours, mark
+from .._probes import ProbeFailure, expect, probe_wav
 
 PYANNOTE_IO = "pyannote.audio.core.io"
 TORCHAUDIO_NAMES = ("load_with_torchcodec", "save_with_torchcodec")

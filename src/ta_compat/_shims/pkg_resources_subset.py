@@ -28,7 +28,7 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import _ta_compat_hook
 
-from ..marker import mark
+from .._marker import mark
 
 #: What a real ``pkg_resources`` offers beyond this: the module's own install instruction.
 REAL_ONE = 'pip install "setuptools<82"'
@@ -311,7 +311,7 @@ def probe(folder: str) -> None:
     """Use ``pkg_resources`` as librosa 0.9.2 and webrtcvad do: a resource path and a version."""
     import pkg_resources
 
-    from ..probes import ProbeFailure
+    from .._probes import ProbeFailure
 
     path = pkg_resources.resource_filename("ta_compat", "py.typed")
     if not os.path.isfile(path):

@@ -11,7 +11,7 @@ function does not help on numpy 2 (suno-ai/bark#656): its own name there is
 ``(object, "module.name")`` pairs bind numpy 2's object to the numpy-1 name.
 
 The names build objects (a dtype, a scalar from a dtype and bytes), so they are allowed only while
-bark's own ``_load_model`` runs (``ta_compat.allowlist.Scope``: shared by nested and concurrent
+bark's own ``_load_model`` runs (``ta_compat._allowlist.Scope``: shared by nested and concurrent
 calls, interrupt-safe), never for the process:
 
 * ``numpy.core.multiarray.scalar`` (and numpy 2's own name, for checkpoints saved again under
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from ..allowlist import Entry, Scope, weights_only_by_default
-from ..marker import is_ours
+from .._allowlist import Entry, Scope, weights_only_by_default
+from .._marker import is_ours
 
 #: numpy's scalar reconstructor: numpy 2 moved it to ``numpy._core``; numpy 1.x has ``numpy.core``.
 _SCALAR_NUMPY_2, _SCALAR_NUMPY_1 = "numpy._core.multiarray:scalar", "numpy.core.multiarray:scalar"
@@ -69,7 +69,7 @@ def probe(folder: str) -> None:
 
     from bark import generation
 
-    from ..fixtures import write_bark_checkpoint
+    from .._fixtures import write_bark_checkpoint
 
     path = write_bark_checkpoint(os.path.join(folder, "coarse_2.pt"))
     generation._load_model(path, "cpu", model_type="coarse")

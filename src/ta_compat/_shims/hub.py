@@ -30,8 +30,8 @@ import os
 import sys
 from typing import Any, Callable, Dict, List
 
-from ..marker import is_ours, mark
-from ..probes import expect
+from .._marker import is_ours, mark
+from .._probes import expect
 
 #: The probe's arguments: a valid repo id, an invalid repo type. huggingface_hub 0.x maps
 #: ``use_auth_token`` and then raises ``ValueError("Invalid repo type ...")`` before any I/O;

@@ -1,6 +1,6 @@
 """The registry of shim families: each entry says everything about one family.
 
-A family is one entry here and one module (under ``ta_compat.shims``), which holds all of its code:
+A family is one entry here and one module (under ``ta_compat._shims``), which holds all of its code:
 its shim, its optional preparation and its doctor probe, named in the entry by keyword. A family
 is applied right after one of its target modules executes (``_ta_compat_bootstrap`` watches the
 targets; ``_dispatch`` applies the families); the module is imported only then. Its shim
@@ -31,7 +31,7 @@ class Family:
 
     #: The name ``TA_COMPAT_DISABLE``, ``status`` and ``doctor`` use.
     name: str
-    #: The family's module (``ta_compat.shims.<library>``): its shim, preparation and probe.
+    #: The family's module (``ta_compat._shims.<library>``): its shim, preparation and probe.
     module: str
     #: Modules whose execution applies the family.
     targets: Tuple[str, ...]
@@ -84,7 +84,7 @@ def _torchaudio(name: str, restores: str, summary: str) -> Family:
     function = name.replace("-", "_")
     return Family(
         name=name,
-        module="ta_compat.shims.torchaudio_api",
+        module="ta_compat._shims.torchaudio_api",
         targets=("torchaudio",),
         requires=("torchaudio",),
         package="torchaudio",
@@ -129,7 +129,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="checkpoints",
-        module="ta_compat.shims.checkpoints",
+        module="ta_compat._shims.checkpoints",
         targets=("pyannote.audio.core.model",),
         requires=("torch", "pyannote.audio"),
         package="pyannote.audio",
@@ -140,7 +140,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="numpy-aliases",
-        module="ta_compat.shims.numpy_aliases",
+        module="ta_compat._shims.numpy_aliases",
         targets=("pyannote.audio.core.inference",),
         requires=("numpy", "pyannote.audio"),
         package="pyannote.audio",
@@ -150,7 +150,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="hub",
-        module="ta_compat.shims.hub",
+        module="ta_compat._shims.hub",
         targets=(
             "pyannote.audio.core.model",
             "pyannote.audio.core.pipeline",
@@ -166,7 +166,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="torchcodec-fallback",
-        module="ta_compat.shims.torchcodec_fallback",
+        module="ta_compat._shims.torchcodec_fallback",
         targets=("torchaudio", "pyannote.audio.core.io"),
         requires=("torchaudio",),
         package="torchcodec",
@@ -177,7 +177,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="xtts",
-        module="ta_compat.shims.xtts",
+        module="ta_compat._shims.xtts",
         targets=("TTS.tts.models.xtts", "TTS.tts.configs.xtts_config"),
         requires=("torch", "TTS"),
         package="TTS",
@@ -187,7 +187,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="demucs",
-        module="ta_compat.shims.demucs",
+        module="ta_compat._shims.demucs",
         targets=("demucs.states",),
         requires=("torch", "demucs", "omegaconf"),
         package="demucs",
@@ -197,7 +197,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="fairseq",
-        module="ta_compat.shims.fairseq",
+        module="ta_compat._shims.fairseq",
         targets=("fairseq.checkpoint_utils",),
         requires=("torch", "fairseq"),
         package="fairseq",
@@ -208,7 +208,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="speechbrain",
-        module="ta_compat.shims.speechbrain",
+        module="ta_compat._shims.speechbrain",
         targets=("speechbrain.utils.fetching", "pyannote.audio.pipelines.speaker_verification"),
         requires=("speechbrain", "huggingface_hub"),
         package="speechbrain",
@@ -219,7 +219,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="bark",
-        module="ta_compat.shims.bark",
+        module="ta_compat._shims.bark",
         targets=("bark.generation",),
         requires=("torch", "numpy", "bark"),
         package="bark",
@@ -229,7 +229,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="asteroid",
-        module="ta_compat.shims.asteroid",
+        module="ta_compat._shims.asteroid",
         targets=("asteroid.models.base_models",),
         requires=("torch", "asteroid"),
         package="asteroid",
@@ -238,7 +238,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="pkg_resources",
-        module="ta_compat.shims.pkg_resources_subset",
+        module="ta_compat._shims.pkg_resources_subset",
         targets=("pkg_resources",),
         requires=(),
         package="setuptools",
@@ -250,7 +250,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="onnx-export",
-        module="ta_compat.shims.onnx_export",
+        module="ta_compat._shims.onnx_export",
         targets=("torch.onnx",),
         requires=("torch", "onnx"),
         package="torch",
@@ -260,7 +260,7 @@ FAMILIES: Tuple[Family, ...] = (
     ),
     Family(
         name="sbv2-dtype",
-        module="ta_compat.shims.sbv2_dtype",
+        module="ta_compat._shims.sbv2_dtype",
         targets=("style_bert_vits2.nlp.bert_models",),
         requires=("torch", "transformers", "style_bert_vits2"),
         package="transformers",

@@ -29,7 +29,7 @@
   below that rebuild a ``ListConfig`` as a plain ``list`` of its values; interpolation strings
   stay strings, and omegaconf need not be installed.
 
-Both reaches are ``ta_compat.allowlist``'s, shared with the other checkpoint families: the scope is
+Both reaches are ``ta_compat._allowlist``'s, shared with the other checkpoint families: the scope is
 shared by nested and concurrent calls and ends when the last one returns, a ``KeyboardInterrupt``
 landing as it starts or ends never leaves the names allowed, and a name the user allowlisted is
 left alone.
@@ -43,9 +43,9 @@ import sys
 from importlib import import_module
 from typing import Any, List, Tuple
 
-from ..allowlist import Entry, Scope, allow_process_wide, weights_only_by_default
-from ..allowlist import reset as reset  # the family's reset(): the allowlist's cache of torch's rules
-from ..marker import is_ours, mark
+from .._allowlist import Entry, Scope, allow_process_wide, weights_only_by_default
+from .._allowlist import reset as reset  # the family's reset(): the allowlist's cache of torch's rules
+from .._marker import is_ours, mark
 
 # --- stand-ins -----------------------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ def probe(folder: str) -> None:
     import pyannote.audio
     from pyannote.audio import Model
 
-    from ..fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
+    from .._fixtures import write_segmentation_checkpoint, write_wespeaker_checkpoint
 
     Model.from_pretrained(write_wespeaker_checkpoint(os.path.join(folder, "pytorch_model.bin")))
     if not str(pyannote.audio.__version__).startswith("3."):

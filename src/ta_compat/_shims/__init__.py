@@ -1,0 +1,1 @@
+"""Shim families, one module per target library; see ``ta_compat._families``."""

@@ -1,1 +1,0 @@
-"""Shim families, one module per target library; see ``ta_compat.families``."""
