@@ -76,6 +76,7 @@ def install():
     # modules (about half of what a start imports after site) never reach it.
     try:
         import os  # loaded by site already, but not under -S
+
         this = sys.modules[__name__]  # the finder: a module costs no class to build at every start
         meta_path = sys.meta_path
         if this not in meta_path:
