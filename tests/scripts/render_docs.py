@@ -123,13 +123,16 @@ def doctor_modern(sources: Sources) -> str:
         doctor.Verdict(row["family"], doctor.Need(row["verdict"]), row["working"], row["evidence"])
         for row in report["families"]
     ]
+    absent = [verdict.family for verdict in verdicts if verdict.verdict is doctor.Need.NOT_APPLICABLE]
+    shown = [verdict for verdict in verdicts if verdict.verdict is not doctor.Need.NOT_APPLICABLE]
     return "\n".join(
         [
             f"On the modern stack ({stack_line(recorded['versions'])}), exit status "
-            f"{recorded['doctor']['exit_status']}:",
+            f"{recorded['doctor']['exit_status']}; the rows of the families whose library is not "
+            f"installed there ({', '.join(f'`{name}`' for name in absent)}: `not applicable`) left out:",
             "",
             "```",
-            doctor.report(verdicts, report["all_off"], as_json=False),
+            doctor.report(shown, report["all_off"], as_json=False),
             "```",
         ]
     )
