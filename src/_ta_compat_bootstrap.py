@@ -39,33 +39,28 @@ WATCHED = frozenset((*TARGETS, "_ta_compat_hook", "ta_compat"))
 
 def find_spec(fullname, path=None, target=None):
     # The meta path finder protocol, served by this module: one set lookup for other modules.
-    # The hook is found beside this file only (a file of that name in the script's or the working
-    # directory never runs); the hook answers for the rest. A hook that cannot be imported turns
-    # the finder off for the process, with one warning (none where it is merely off ``sys.path``,
-    # as pip's build isolation leaves it).
+    # The hook is loaded from beside this file only (a file of that name in the script's or the
+    # working directory never runs); the hook answers for the rest. A hook that cannot be imported
+    # turns the finder off for the process, with one warning.
     global WATCHED
     if fullname not in WATCHED:
         return None
     if fullname == "_ta_compat_hook":
         import os
 
-        here = __file__[: __file__.rfind(os.sep)]
-        spec = sys.modules["_frozen_importlib_external"].PathFinder.find_spec(fullname, [here])
-        if spec is None:
-            raise ModuleNotFoundError(f"No module named {fullname!r} where ta-compat is installed", name=fullname)
-        return spec
+        location = __file__[: __file__.rfind(os.sep) + 1] + "_ta_compat_hook.py"
+        return sys.modules["_frozen_importlib_external"].spec_from_file_location(fullname, location)
     try:
         import _ta_compat_hook
     except Exception as exc:
         WATCHED = frozenset()
-        if not (isinstance(exc, ModuleNotFoundError) and exc.name == "_ta_compat_hook"):
+        message = f"ta-compat: the shims are off: the installed import hook cannot be imported: {exc!r}"
+        try:
             import warnings
 
-            message = f"ta-compat: the shims are off: the installed import hook cannot be imported: {exc!r}"
-            try:
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
-            except Exception:  # warnings are errors (-W error): printed instead
-                sys.stderr.write(message + "\n")
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+        except Exception:  # warnings are errors (-W error): printed instead
+            sys.stderr.write(message + "\n")
         return None
     return _ta_compat_hook.find_spec(fullname, path, target)
 
@@ -87,14 +82,15 @@ def install():
             switched = environ.encodekey("TA_COMPAT_DISABLE") in environ._data
         except AttributeError:
             switched = "TA_COMPAT_DISABLE" in environ
-        if switched or not os.access(__file__[: __file__.rfind(os.sep) + 1] + "ta_compat", 0):
-            import _ta_compat_hook  # the rare cases (a switch set, an editable install): it decides
+        if (
+            switched
+            or not os.access(__file__[: __file__.rfind(os.sep) + 1] + "ta_compat", 0)
+            or not sys.modules.keys().isdisjoint(WATCHED)  # iterates the smaller set: WATCHED
+        ):
+            import _ta_compat_hook  # the rare cases (a switch set, an editable install, a target
+            # imported already): the hook decides
 
             _ta_compat_hook.installed()
-        elif not WATCHED.isdisjoint(sys.modules):
-            import _ta_compat_hook
-
-            _ta_compat_hook.fire_imported()
     except Exception:
         pass
 

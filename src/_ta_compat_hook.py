@@ -93,8 +93,9 @@ def warn(message: str) -> None:
 
 def installed() -> None:
     """The rest of ``_ta_compat_bootstrap.install`` in its rare cases: a switch is set (every shim
-    off takes the finder out again), or no package lies beside the bootstrap (an editable
-    install; its checkout may be gone: one line says so)."""
+    off takes the finder out again), no package lies beside the bootstrap (an editable install;
+    its checkout may be gone: one line says so), or a target was imported before the finder was
+    installed (it is shimmed now)."""
     global _reported
     if Switches.read().disabled is None:
         _remove_finder()

@@ -112,7 +112,7 @@ def broken_install(fresh_venv: Callable[..., Path], wheel: Path) -> Tuple[Path, 
     python = fresh_venv("modern")
     Interpreter(python).pip("install", "-q", "--no-deps", os.fspath(wheel))
     package = Interpreter(python).site_packages() / "ta_compat"
-    rewrite(package / "legacy_io.py", 'raise RuntimeError("fault injected: legacy_io is broken")\n')
+    rewrite(package / "_legacy_io.py", 'raise RuntimeError("fault injected: legacy_io is broken")\n')
     return python, package
 
 

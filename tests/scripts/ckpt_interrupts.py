@@ -36,7 +36,7 @@ from pytorch_lightning.utilities.migration import utils as lightning_migration
 
 path, seed, budget = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 #: ta-compat's checkpoint code: the pyannote family and the shared allowlist machinery.
-SHIM = (os.path.join("ta_compat", "shims", "checkpoints.py"), os.path.join("ta_compat", "allowlist.py"))
+SHIM = (os.path.join("ta_compat", "_shims", "checkpoints.py"), os.path.join("ta_compat", "_allowlist.py"))
 rng = random.Random(seed)
 baseline = names()
 Model.from_pretrained(path)  # warm: the first call imports and caches more than the rest
