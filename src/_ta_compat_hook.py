@@ -66,11 +66,15 @@ class Switches:
 
         environ = os.environ if environ is None else environ
         words = {word.strip().lower() for word in environ.get("TA_COMPAT_DISABLE", "").split(",")}
-        return cls(
-            None if words & ALL else frozenset(words - OFF),
-            environ.get("TA_COMPAT_DEBUG", "").strip().lower() in ON,
-            environ.get("TA_COMPAT_WARN", "").strip().lower() in ON,
-        )
+        disabled = None if words & ALL else frozenset(words - OFF)
+        return cls(disabled, cls.flag("TA_COMPAT_DEBUG", environ), cls.flag("TA_COMPAT_WARN", environ))
+
+    @staticmethod
+    def flag(name: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+        """One on/off switch alone (``TA_COMPAT_WARN`` is read at every call of restored API)."""
+        import os
+
+        return (os.environ if environ is None else environ).get(name, "").strip().lower() in ON
 
     def is_off(self, family: str) -> bool:
         """Whether ``family`` is turned off."""

@@ -35,4 +35,4 @@ def unknown_families(switches: Switches, known: Iterable[str]) -> FrozenSet[str]
 
 def warn_porting() -> bool:
     """``TA_COMPAT_WARN``: a porting hint at each call of restored legacy API."""
-    return Switches.read().warn
+    return Switches.flag("TA_COMPAT_WARN")
