@@ -112,7 +112,7 @@ LOSSY = [("MP3", "MPEG_LAYER_III"), ("OGG", "VORBIS"), ("OGG", "OPUS"), ("WAV", 
 def test_only_lames_abort_is_refused(container: str, subtype: str, value: str) -> None:
     """The refusal is as narrow as the crash: in a child, plain ``soundfile.write`` of one
     non-finite sample aborts exactly for MP3, and ta-compat refuses exactly that subtype."""
-    from ta_compat._legacy_io import refuse_samples_lame_aborts_on
+    from ta_compat._writing import refuse_samples_lame_aborts_on
 
     code = f"""
         import io, numpy as np, soundfile

@@ -10,7 +10,7 @@ libsndfile refuses on its arguments fails before it opens the destination.
 Two pairings of legacy and ta-compat run every case:
 
 - ``soundfile``: ``soundfile.write(path, ...)`` (all that torchaudio 2.8's soundfile backend did
-  with a path) against ``ta_compat._legacy_io.write_path`` (what ta-compat's ``save`` calls with
+  with a path) against ``ta_compat._writing.write_path`` (what ta-compat's ``save`` calls with
   the numpy array). Needs no torch: these run in the fast layer too.
 - ``torchaudio``: legacy torchaudio 2.8's ``save(..., backend="soundfile")`` on the legacy stack
   against ``torchaudio.save`` on the modern stack with ta-compat (``nox -s tests``).
@@ -507,7 +507,7 @@ def test_write_path_checks_first_then_writes_in_place(tmp_path: Path) -> None:
     """What ``save`` calls with the samples, in this process: a rate libsndfile rejects fails
     naming the caller's path, before the file is opened; a good save keeps the inode; a new name
     is created; nothing else appears in the folder."""
-    from ta_compat._legacy_io import write_path
+    from ta_compat._writing import write_path
 
     data = np.full((100, 2), -0.5, dtype=np.float32)
 

@@ -37,8 +37,8 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional, Tuple, Union
 
-from ._legacy_io import refuse_samples_lame_aborts_on, write_path
 from ._reading import AudioReader, PyAVReader, SoundfileReader, pyav
+from ._writing import refuse_samples_lame_aborts_on, write_path
 
 if TYPE_CHECKING:
     import torch

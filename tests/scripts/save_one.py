@@ -9,7 +9,7 @@ Usage: ``python save_one.py --api API PATH [--frames N] [--channels C] [--rate R
   its own soundfile backend (the legacy reference), on torchaudio >= 2.9 ta-compat's.
 - ``soundfile``: ``soundfile.write(PATH, ...)``, which is all torchaudio 2.8's soundfile backend
   did with a path (the reference where torch is not installed).
-- ``write-path``: ``ta_compat._legacy_io.write_path``, what ta-compat's ``save`` calls once the
+- ``write-path``: ``ta_compat._writing.write_path``, what ta-compat's ``save`` calls once the
   tensor is a numpy array (no torch needed).
 
 With ``--as-user`` the program first saves the same waveform once into a private scratch folder
@@ -80,7 +80,7 @@ def saver(api: str, data: Any, rate: int) -> Callable[[str], None]:
 
     if api == "soundfile":
         return lambda path: soundfile.write(path, data, rate, subtype="PCM_16")
-    from ta_compat._legacy_io import write_path
+    from ta_compat._writing import write_path
 
     return lambda path: write_path(soundfile, path, data, samplerate=rate, subtype="PCM_16", format=None)
 
