@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -19,7 +17,7 @@ import numpy as np
 import pytest
 
 from support import SCRIPTS, Interpreter
-from support.hub import COMMIT, FakeHub, Requests
+from support.hub import COMMIT, Requests, running_hub
 
 TOKEN = "hf_ta_compat_pyannote4_token"
 MODEL_ID, OTHER_MODEL_ID = "ta-compat-org/segmentation-4", "ta-compat-org/segmentation-4-copy"
@@ -74,16 +72,8 @@ def hub_files(
 @pytest.fixture
 def hub(hub_files: Dict[str, Dict[str, Path]]) -> Iterator[Tuple[str, Requests]]:
     """A local server answering the Hub's resolve requests; yields its URL and the requests seen."""
-    requests: Requests = []
-    handler = type("Handler", (FakeHub,), {"files": hub_files, "requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running_hub(hub_files) as served:
+        yield served
 
 
 def run(stack: Interpreter, endpoint: str, files: Dict[str, Dict[str, Path]], tmp: Path, **env: str) -> Dict[str, Any]:
