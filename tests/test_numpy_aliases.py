@@ -18,7 +18,7 @@ from typing import Any, Dict
 
 import pytest
 
-from support import Interpreter, clean_env, result_of, stack
+from support import Interpreter, clean_env, result_of, stack_copy
 
 STEPS = ("inference", "diarization", "resegmentation", "training", "metrics_report")
 NAN_REMOVED = "AttributeError: `np.NaN` was removed in the NumPy 2.0 release. Use `np.nan` instead."
@@ -59,7 +59,7 @@ def pyannote_3_1_1(
 ) -> Dict[str, Dict[str, Any]]:
     """pyannote.audio 3.1.1 (its requirements are a subset of 3.4.0's) on numpy 2: on and off."""
     folder = tmp_path_factory.mktemp("numpy-pyannote-3.1.1")
-    python = stack("modern").copy(folder / "venv").python
+    python = stack_copy("modern", folder / "venv").python
     Interpreter(python).pip("install", "-q", "--no-deps", "pyannote.audio==3.1.1", os.fspath(wheel))
     return {
         "on": run(python, pyannote_checkpoints, folder / "on"),
@@ -74,7 +74,7 @@ def numpy_1(
 ) -> Dict[str, Any]:
     """pyannote.audio 3.4.0 on numpy 1.26 (pandas 3 needs numpy 2: pandas 2.2 instead)."""
     folder = tmp_path_factory.mktemp("numpy-1")
-    python = stack("modern").copy(folder / "venv").python
+    python = stack_copy("modern", folder / "venv").python
     Interpreter(python).pip("install", "-q", "--no-deps", "numpy==1.26.4", "pandas==2.2.3", "pytz", os.fspath(wheel))
     return {**run(python, pyannote_checkpoints, folder / "run"), "probe": probe(python)}
 

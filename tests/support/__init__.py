@@ -20,7 +20,7 @@ from support.children import (
     run_command,
     system_ffmpeg,
 )
-from support.interpreter import Interpreter, build_wheel, stack
+from support.interpreter import Interpreter, build_wheel, stack, stack_copy
 from support.paths import FAKES, ROOT, SCRIPTS
 
 __all__ = [
@@ -38,5 +38,6 @@ __all__ = [
     "result_of",
     "run_command",
     "stack",
+    "stack_copy",
     "system_ffmpeg",
 ]

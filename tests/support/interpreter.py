@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import textwrap
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -172,6 +173,16 @@ def stack(name: str, **options: Any) -> Interpreter:
     """The cached torch stack ``name`` (``"modern"`` or ``"legacy"``) that nox names in
     ``TA_COMPAT_<NAME>_STACK``; the test skips without it. Copy it before installing anything."""
     return Interpreter(require(f"TA_COMPAT_{name.upper()}_STACK", NEEDS_STACKS) / "bin" / "python", **options)
+
+
+def stack_copy(name: str, dest: Path) -> Interpreter:
+    """A hard-link copy of the cached stack ``name`` at ``dest``. Under ``nox -s tests``, which
+    measures coverage in every child, the copy gets the test run's coverage (and with it coverage's
+    start-up ``.pth``): the families tested only in such copies are measured too."""
+    copy = stack(name).copy(dest)
+    if os.environ.get("COVERAGE_PROCESS_START"):
+        copy.pip("install", "-q", "--no-deps", f"coverage=={metadata.version('coverage')}")
+    return copy
 
 
 def build_wheel(source: Path, dist: Path) -> Path:
