@@ -32,9 +32,9 @@ WORK = RUNS / str(os.getpid())  # one folder per nox run: concurrent runs never 
 CACHE = Path(os.environ.get("TA_COMPAT_STACKS", Path.home() / ".cache" / "ta-compat" / "stacks"))
 STACK_PYTHON = "3.11"  # the torch wheels of the stacks are cp311
 BOOTSTRAP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
-# Percent of src/ (lines and branches); CI fails below it. 86.1 % measured on the last full run: the
-# pyannote 4 fallback runs mostly in venvs whose children coverage does not measure yet.
-COVERAGE_FLOOR = 85
+# Percent of src/ (lines and branches) in the test run and every child of it, the venvs the tests
+# copy from the stacks included; CI fails below it. 93.2 % measured on the last full run.
+COVERAGE_FLOOR = 90
 
 nox.options.sessions = ["tests"]
 nox.options.default_venv_backend = "none"
@@ -215,8 +215,6 @@ def tests(session: nox.Session) -> None:
         env["COVERAGE_FILE"] = str(WORK / ".coverage")
     session.run(str(python), "-m", "pytest", *(session.posargs or [str(ROOT / "tests")]), env=env, external=True)
     if not session.posargs:
-        free = shutil.disk_usage(WORK).free / 2**30
-        session.log(f"{free:.1f} GiB free after the tests (coverage writes its data last)")
         coverage = (str(python), "-m", "coverage")
         session.run(*coverage, "combine", "--quiet", env=env, external=True)
         session.run(*coverage, "report", f"--fail-under={COVERAGE_FLOOR}", env=env, external=True)

@@ -225,9 +225,10 @@ def startup(args: argparse.Namespace, log: Any) -> Dict[str, Any]:
     samples = interleaved_processes(contenders, "pass", rounds, warmup=10)
     out = summarize_processes(samples, "no ta-compat (floor)")
     counts = instructions(contenders, log)
-    for name, count in counts.items():
+    for name, (count, collector) in counts.items():
         out[name]["instructions"] = count
-        out[name]["instructions_ratio"] = count / counts["no ta-compat (floor)"]
+        out[name]["instructions_ratio"] = count / counts["no ta-compat (floor)"][0]
+        out[name]["collector_instructions"] = collector
     probe = subprocess.run([args.ta_compat, "-c", PTH_PROBE], env=clean_env(), capture_output=True, text=True)
     out["installed"] = json.loads(probe.stdout) if probe.returncode == 0 else {"error": probe.stderr[-500:]}
     return out
@@ -243,28 +244,43 @@ def installed_version(python: str, distribution: str) -> str:
     return done.stdout.strip()
 
 
-def instructions(contenders: Dict[str, Tuple[str, Dict[str, str]]], log: Any) -> Dict[str, int]:
-    """Instructions executed by ``python -c pass`` (valgrind's callgrind; none if it is missing).
+def instructions(contenders: Dict[str, Tuple[str, Dict[str, str]]], log: Any) -> Dict[str, Tuple[int, Optional[int]]]:
+    """Instructions executed by ``python -c pass`` (valgrind's callgrind; none if it is missing), and
+    how many of them the garbage collector ran (None without ``callgrind_annotate``).
 
     Unlike times, the count does not move with the load of the machine: it shows small start-up
-    differences that wall-clock medians on a shared machine can only bracket.
+    differences that wall-clock medians on a shared machine can only bracket. The collector's part
+    moves by itself: any object allocated at start-up shifts when its collections run, and so what
+    is still left for the last one, at exit.
     """
     if shutil.which("valgrind") is None:
         log("valgrind not found: no instruction counts")
         return {}
     log(f"start-up: instruction counts of `python -c pass` under callgrind ({len(contenders)} venvs)")
 
-    def count(item: Tuple[str, Tuple[str, Dict[str, str]]]) -> Tuple[str, int]:
+    def count(item: Tuple[str, Tuple[str, Dict[str, str]]]) -> Tuple[str, Tuple[int, Optional[int]]]:
         name, (python, env) = item
-        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", "pass"]
-        done = subprocess.run(argv, env=dict(env, PYTHONHASHSEED="0"), capture_output=True, text=True)
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if done.returncode != 0 or not found:
-            raise RuntimeError(f"callgrind failed for {name}: {done.stderr[-1000:]}")
-        return name, int(found.group(1))
+        with tempfile.TemporaryDirectory() as folder:
+            profile = os.path.join(folder, "callgrind.out")
+            argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", python, "-c", "pass"]
+            done = subprocess.run(argv, env=dict(env, PYTHONHASHSEED="0"), capture_output=True, text=True)
+            found = re.search(r"Collected : (\d+)", done.stderr)
+            if done.returncode != 0 or not found:
+                raise RuntimeError(f"callgrind failed for {name}: {done.stderr[-1000:]}")
+            return name, (int(found.group(1)), collector_instructions(profile))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(count, contenders.items()))
+
+
+def collector_instructions(profile: str) -> Optional[int]:
+    """The instructions inside CPython's ``gc_collect_main`` (inclusive) in a callgrind profile."""
+    if shutil.which("callgrind_annotate") is None:
+        return None
+    argv = ["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile]
+    listing = subprocess.run(argv, capture_output=True, text=True).stdout
+    found = re.search(r"^\s*([\d,]+) .*:gc_collect_main[ \n]", listing, re.M)
+    return int(found.group(1).replace(",", "")) if found else None
 
 
 PTH_PROBE = """

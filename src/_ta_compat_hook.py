@@ -74,7 +74,14 @@ class Switches:
         """One on/off switch alone (``TA_COMPAT_WARN`` is read at every call of restored API)."""
         import os
 
-        return (os.environ if environ is None else environ).get(name, "").strip().lower() in ON
+        if environ is None:
+            environ = os.environ
+            try:  # os.environ.get raises and catches a KeyError for an unset name: its table does not
+                if os.environ.encodekey(name) not in os.environ._data:  # type: ignore[attr-defined]
+                    return False
+            except AttributeError:
+                pass
+        return environ.get(name, "").strip().lower() in ON
 
     def is_off(self, family: str) -> bool:
         """Whether ``family`` is turned off."""

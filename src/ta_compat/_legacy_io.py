@@ -361,7 +361,7 @@ def _read(
 
     reader = SoundfileReader(soundfile, uri, as_ffmpeg=False)
     try:
-        if reader.container != "WAV" or normalize:
+        if normalize or reader.container != "WAV":
             dtype = "float32"
         elif reader.subtype not in _SUBTYPE_TO_DTYPE:
             raise ValueError(f"Unsupported subtype: {reader.subtype}")

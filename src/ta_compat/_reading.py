@@ -10,6 +10,7 @@ seek before the range, decode, trim by timestamp. Both own their source and read
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -84,12 +85,23 @@ class SoundfileReader:
         self._soundfile = soundfile
         self._file = soundfile.SoundFile(source, "r")
         self._lost_position = False
+        #: Where a read starts, when known without asking libsndfile (after ``legacy_range``).
+        self._position: Optional[int] = None
         self.sample_rate: int = self._file.samplerate
         self.channels: int = self._file.channels
         self.frames: int = self._file.frames
-        self.container: str = self._file.format
-        self.subtype: str = self._file.subtype
         self._source = source
+
+    @functools.cached_property
+    def container(self) -> str:
+        """libsndfile's major format (``"WAV"``, ``"FLAC"``, ...): looked up on first use, since a
+        float ``torchaudio.load`` never needs it and a crop is a few calls into libsndfile."""
+        return str(self._file.format)
+
+    @functools.cached_property
+    def subtype(self) -> str:
+        """libsndfile's subtype (``"PCM_16"``, ``"VORBIS"``, ...), looked up on first use."""
+        return str(self._file.subtype)
 
     def close(self) -> None:
         """Close what libsndfile holds (a file object passed in stays open: it is the caller's)."""
@@ -99,7 +111,9 @@ class SoundfileReader:
         """Legacy torchaudio's ``(first, count)`` for ``frame_offset``/``num_frames``: soundfile's own
         slice rules (a negative offset counts from the end), with its errors."""
         count = self._file._prepare_read(frame_offset, None, num_frames)
-        return (self._file.tell() if self._file.seekable() else 0), count
+        first = self._file.tell() if self._file.seekable() else 0
+        self._position = first
+        return first, count
 
     def read(self, first: int, count: int, dtype: str = "float32", channels_first: bool = False) -> Any:
         """``count`` frames from ``first`` as ``(time, channels)`` (``channels_first``: a contiguous
@@ -107,11 +121,12 @@ class SoundfileReader:
         claims more than memory holds is read in blocks up to where the data ends."""
         import numpy as np
 
+        position, self._position = self._position, None  # the read below moves it
         if self._file.seekable():
             first = min(first, self.frames)
             count = max(0, min(count, self.frames - first))
             start = min(first, max(0, self._last_page - 1)) if self._last_page and first > 0 else first
-            if self._lost_position or self._file.tell() != start:
+            if self._lost_position or (self._file.tell() if position is None else position) != start:
                 try:
                     self._file.seek(start)
                 except self._soundfile.LibsndfileError:
@@ -155,7 +170,7 @@ class SoundfileReader:
         """
         import numpy as np
 
-        if self.container != "FLAC" or out.dtype.kind != "f" or not self._as_ffmpeg:
+        if not self._as_ffmpeg or out.dtype.kind != "f" or self.container != "FLAC":
             return len(self._file.read(len(out), out=out))
         out[...] = np.nan
         try:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Tuple
 import numpy
 import torch
 from ckpt_helpers import attempt, key_line, names, report
-from ckpt_payloads import NAMES, payloads
+from ckpt_payloads import payloads
 
 library, folder = sys.argv[1:3]
 markers = os.path.join(folder, "markers")
@@ -97,5 +97,4 @@ for name, path in files.items():
 out["names_at_end"] = sorted(names())
 out["markers"] = sorted(os.listdir(markers))
 out["float64"] = [numpy.dtype("f8").str, numpy.dtype("f8").byteorder, numpy.zeros(1).dtype.str]
-out["payload_names"] = list(NAMES)
 report(out)

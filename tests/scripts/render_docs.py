@@ -191,13 +191,22 @@ def startup_table(sources: Sources) -> str:
             f"| {name} | {row['instructions_ratio']:.4f} ({percent_more(row['instructions_ratio'])}) "
             f"| {row['ratio']:.3f} ({low:.3f}–{high:.3f}) |"
         )
-    added = startup["ta-compat"]["instructions"] - floor["instructions"]
+    ours = startup["ta-compat"]
+    added = ours["instructions"] - floor["instructions"]
     rows += [
         "",
         f"The floor, the same venv without ta-compat, executes {floor['instructions'] / 1e6:.1f} M instructions "
         f"({fmt_time(floor['wall_median_s'])} median wall); ta-compat adds {added / 1e6:.2f} M. The `.pth` "
         f"measured is `{startup['installed']['pth']}`.",
     ]
+    if ours.get("collector_instructions") and floor.get("collector_instructions"):
+        collector = ours["collector_instructions"] - floor["collector_instructions"]
+        rows[-1] += (
+            f" Of those, {(added - collector) / 1e6:.2f} M are ta-compat's own work (importing the bootstrap, "
+            f"and its finder declining each later import) and {collector / 1e6:+.2f} M the garbage collector's: "
+            "any allocation at start-up moves when its collections run, and so what is left for the last one, "
+            "at exit."
+        )
     return "\n".join(rows)
 
 
