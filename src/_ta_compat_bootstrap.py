@@ -12,29 +12,29 @@
 
 import sys
 
-#: Modules whose execution triggers shims; ``ta_compat._families`` maps them to shim families.
-TARGETS = (
-    "torchaudio",
-    "asteroid.models.base_models",
-    "bark.generation",
-    "pyannote.audio.core.inference",
-    "pyannote.audio.core.io",
-    "pyannote.audio.core.model",
-    "pyannote.audio.core.pipeline",
-    "pyannote.audio.pipelines.utils.getter",
-    "TTS.tts.models.xtts",
-    "TTS.tts.configs.xtts_config",
-    "demucs.states",
-    "fairseq.checkpoint_utils",
-    "pyannote.audio.pipelines.speaker_verification",
-    "speechbrain.utils.fetching",
-    "pkg_resources",
-    "torch.onnx",
-    "style_bert_vits2.nlp.bert_models",
+#: Every name ``find_spec`` answers for: ta-compat's own modules and the package of each target
+#: (``_ta_compat_hook.TARGETS``) that is imported through the finders, ``pyannote.audio`` for the
+#: pyannote targets (site makes ``pyannote`` from the ``-nspkg.pth`` files of pyannote.audio 3.x,
+#: behind the finders' back). Such a package is always looked up before its targets, so the hook
+#: is imported then and adds the targets: the set unmarshalled at every start holds 13 names, not
+#: every target module.
+WATCHED = frozenset(
+    (
+        "_ta_compat_hook",
+        "ta_compat",
+        "torchaudio",
+        "torch",
+        "pyannote.audio",
+        "asteroid",
+        "bark",
+        "demucs",
+        "fairseq",
+        "speechbrain",
+        "pkg_resources",
+        "style_bert_vits2",
+        "TTS",
+    )
 )
-
-#: Every name ``find_spec`` answers for: the targets and ta-compat's own top-level modules.
-WATCHED = frozenset((*TARGETS, "_ta_compat_hook", "ta_compat"))
 
 
 def find_spec(fullname, path=None, target=None):
@@ -45,11 +45,10 @@ def find_spec(fullname, path=None, target=None):
     global WATCHED
     if fullname not in WATCHED:
         return None
-    if fullname == "_ta_compat_hook":
-        import os
-
-        location = __file__[: __file__.rfind(os.sep) + 1] + "_ta_compat_hook.py"
-        return sys.modules["_frozen_importlib_external"].spec_from_file_location(fullname, location)
+    if fullname == "_ta_compat_hook":  # os is loaded: install() imported it
+        return sys.modules["_frozen_importlib_external"].spec_from_file_location(
+            fullname, __file__[: __file__.rfind(sys.modules["os"].sep) + 1] + "_ta_compat_hook.py"
+        )
     try:
         import _ta_compat_hook
     except Exception as exc:
@@ -58,7 +57,7 @@ def find_spec(fullname, path=None, target=None):
         try:
             import warnings
 
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            warnings.warn(message, RuntimeWarning, 2)  # stacklevel 2: the import
         except Exception:  # warnings are errors (-W error): printed instead
             sys.stderr.write(message + "\n")
         return None
@@ -87,8 +86,8 @@ def install():
             or not os.access(__file__[: __file__.rfind(os.sep) + 1] + "ta_compat", 0)
             or not sys.modules.keys().isdisjoint(WATCHED)  # iterates the smaller set: WATCHED
         ):
-            import _ta_compat_hook  # the rare cases (a switch set, an editable install, a target
-            # imported already): the hook decides
+            import _ta_compat_hook  # the rare cases (a switch set, an editable install, a watched
+            # package imported already): the hook decides
 
             _ta_compat_hook.installed()
     except Exception:

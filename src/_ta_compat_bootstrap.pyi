@@ -2,9 +2,8 @@
 # unmarshalled at every interpreter start (see the module's comments).
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import FrozenSet, Optional, Sequence, Tuple
+from typing import FrozenSet, Optional, Sequence
 
-TARGETS: Tuple[str, ...]
 WATCHED: FrozenSet[str]
 
 def find_spec(

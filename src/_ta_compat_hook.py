@@ -39,6 +39,33 @@ if TYPE_CHECKING:  # for type checkers only: at run time this module imports not
     from typing import Any, Dict, FrozenSet, Mapping, Optional, Sequence
 
 
+#: Modules whose execution triggers shims; ``ta_compat._families`` maps them to shim families (a
+#: test checks both agree). The bootstrap watches the package of each (one module instead of many
+#: in its set); this module is imported when the first of those is looked up, before any target
+#: in it, and from then on the finder answers for the targets too.
+TARGETS = frozenset(
+    {
+        "torchaudio",
+        "asteroid.models.base_models",
+        "bark.generation",
+        "pyannote.audio.core.inference",
+        "pyannote.audio.core.io",
+        "pyannote.audio.core.model",
+        "pyannote.audio.core.pipeline",
+        "pyannote.audio.pipelines.utils.getter",
+        "pyannote.audio.pipelines.speaker_verification",
+        "TTS.tts.models.xtts",
+        "TTS.tts.configs.xtts_config",
+        "demucs.states",
+        "fairseq.checkpoint_utils",
+        "speechbrain.utils.fetching",
+        "pkg_resources",
+        "torch.onnx",
+        "style_bert_vits2.nlp.bert_models",
+    }
+)
+_ta_compat_bootstrap.WATCHED = _ta_compat_bootstrap.WATCHED | TARGETS
+
 # The words of every TA_COMPAT_* switch, case and blanks ignored: ``ON`` turns a flag on; in
 # TA_COMPAT_DISABLE's comma list any word of ``ALL`` turns every family off, ``OFF`` words name none.
 ON = frozenset({"1", "true", "yes", "on"})
@@ -188,6 +215,8 @@ def find_spec(fullname: str, path: Optional[Sequence[str]], target: Optional[Mod
     finders behind the bootstrap, its loader wrapped."""
     if fullname == "ta_compat":
         return _package_spec()
+    if fullname not in TARGETS:
+        return None  # a watched package: it only led here, before its targets
     spec: Optional[ModuleSpec] = None
     try:
         meta_path = sys.meta_path
@@ -336,7 +365,7 @@ def fire(fullname: str, module: ModuleType, before: bool = False) -> None:
 
 def fire_imported() -> None:
     """Shim the targets imported before the hook was installed (``install()`` after the fact)."""
-    for name in _ta_compat_bootstrap.TARGETS:
+    for name in TARGETS:
         module = sys.modules.get(name)
         if module is None or _fired.get(name) is module:
             continue  # not imported yet (the finder will fire), or already shimmed

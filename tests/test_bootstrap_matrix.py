@@ -328,6 +328,17 @@ def test_odd_disable_values_never_break_startup(matrix: Matrix, value: str) -> N
     assert all(line == message or line.startswith("  ") for line in data["stderr"].splitlines()), data["stderr"]
 
 
+def test_a_watched_package_loads_the_hook_which_then_watches_its_targets(matrix: Matrix) -> None:
+    """``torch`` is watched at start-up for ``torch.onnx``: importing it loads the hook (not the
+    package), and from then on the finder answers for every target."""
+    alone = matrix.state("import_targets", "torch")
+    assert alone["finders"] == 1 and alone["hook"] and not alone["loaded"] and alone["stderr"] == ""
+    bare = matrix.state("import_targets")
+    assert not bare["hook"] and not bare["loaded"]
+    data = matrix.state("import_targets", "torch", "pyannote.audio.core.model", "torchaudio")
+    assert data["patched"] and data["outcomes"] and data["stderr"] == ""
+
+
 def test_disable_set_in_process_before_the_first_import(matrix: Matrix) -> None:
     data = matrix.state("disable_in_process")
     assert data["finders"] == 1 and not data["patched"] and not data["loaded"]

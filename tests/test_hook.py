@@ -244,7 +244,7 @@ def test_install_does_nothing_when_every_shim_is_off(meta_path: List[Any], monke
 def test_install_shims_a_target_imported_before_it_once(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch) -> None:
     module = _module(body_ran=True)
     monkeypatch.setitem(sys.modules, TARGET, module)
-    monkeypatch.setattr(_ta_compat_bootstrap, "TARGETS", (*_ta_compat_bootstrap.TARGETS, TARGET))
+    monkeypatch.setattr(_ta_compat_hook, "TARGETS", _ta_compat_hook.TARGETS | {TARGET})
     monkeypatch.setattr(_ta_compat_bootstrap, "WATCHED", _ta_compat_bootstrap.WATCHED | {TARGET})
     _ta_compat_hook.uninstall()
     _ta_compat_bootstrap.install()
@@ -254,9 +254,15 @@ def test_install_shims_a_target_imported_before_it_once(meta_path: List[Any], mo
     assert _ta_compat_hook._fired[TARGET] is module  # (a real target imported earlier is there too)
 
 
-@pytest.mark.parametrize("name", ["json", "torchaudio.functional", "pyannote.audio", "ta_compat._shims"])
+@pytest.mark.parametrize("name", ["json", "torchaudio.functional", "ta_compat._shims"])
 def test_find_spec_answers_none_for_unwatched_names(name: str) -> None:
     assert _ta_compat_bootstrap.find_spec(name) is None
+
+
+@pytest.mark.parametrize("name", ["torch", "pyannote.audio", "TTS"])
+def test_find_spec_answers_none_for_a_watched_package_that_is_not_a_target(name: str) -> None:
+    assert name in _ta_compat_bootstrap.WATCHED and name not in _ta_compat_hook.TARGETS
+    assert _ta_compat_bootstrap.find_spec(name) is None  # the finders behind load it, unwrapped
 
 
 def test_find_spec_answers_for_ta_compat_with_the_installed_package() -> None:
@@ -273,6 +279,7 @@ def target_on_disk(meta_path: List[Any], monkeypatch: pytest.MonkeyPatch, tmp_pa
     """``made_up_target.py`` in a folder on ``sys.path``, watched by the installed bootstrap."""
     (tmp_path / f"{TARGET}.py").write_text("body_ran = True\nprepared_before_body = globals().get('prepared')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_ta_compat_hook, "TARGETS", _ta_compat_hook.TARGETS | {TARGET})
     monkeypatch.setattr(_ta_compat_bootstrap, "WATCHED", _ta_compat_bootstrap.WATCHED | {TARGET})
     _ta_compat_bootstrap.install()
     try:

@@ -1,6 +1,6 @@
 """The registry of shim families is the one place a family is declared.
 
-Every entry resolves, and the bootstrap watches exactly the registry's targets. A family made up
+Every entry resolves, and the finder watches exactly the registry's targets. A family made up
 by the tests (``tests/scripts/registry_made_up_family``: a registry entry and a shim module, no
 other change) is applied on import, shown by ``ta-compat status``, judged by ``ta-compat doctor``
 from its probe, listed in the README table and turned off by ``TA_COMPAT_DISABLE`` by its name.
@@ -17,19 +17,31 @@ from typing import Any, Dict
 import pytest
 
 import _ta_compat_bootstrap
-from support import FAKES, SCRIPTS, Interpreter, clean_env
+import _ta_compat_hook
+from support import FAKES, ROOT, SCRIPTS, Interpreter, clean_env
 from ta_compat import _families as families
 from ta_compat._families import FAMILIES, Family
 
 MADE_UP = SCRIPTS / "registry_made_up_family"
 
 
-def test_the_bootstrap_watches_exactly_the_targets_of_the_families() -> None:
-    targets = _ta_compat_bootstrap.TARGETS
-    assert {target for family in FAMILIES for target in family.targets} == set(targets) and len(set(targets)) == len(
-        targets
+def test_the_hook_lists_exactly_the_targets_of_the_families() -> None:
+    assert {target for family in FAMILIES for target in family.targets} == _ta_compat_hook.TARGETS
+
+
+def test_the_bootstrap_watches_the_package_of_each_target_and_then_the_targets() -> None:
+    """At start-up the finder answers for the package each target is looked up under first;
+    the hook, imported then, adds the targets (checked in a fresh ``-S`` child: no hook yet)."""
+    packages = {
+        "pyannote.audio" if name.startswith("pyannote.") else name.split(".")[0] for name in _ta_compat_hook.TARGETS
+    }
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import _ta_compat_bootstrap as b; "
+        "print(sorted(b.WATCHED), '_ta_compat_hook' in sys.modules)"
     )
-    assert {*targets, "_ta_compat_hook", "ta_compat"} == _ta_compat_bootstrap.WATCHED
+    result = Interpreter(sys.executable).run_args("-S", "-c", code, ROOT / "src", env=clean_env(pristine=True))
+    assert result.stdout.strip() == f"{sorted(packages | {'_ta_compat_hook', 'ta_compat'})} False", result.stderr
+    assert _ta_compat_hook.TARGETS <= _ta_compat_bootstrap.WATCHED  # this process imported the hook
 
 
 def test_family_names_are_unique_and_valid_disable_values() -> None:

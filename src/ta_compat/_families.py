@@ -2,7 +2,7 @@
 
 A family is one entry here and one module (under ``ta_compat._shims``), which holds all of its code:
 its shim, its optional preparation and its doctor probe, named in the entry by keyword. A family
-is applied right after one of its target modules executes (``_ta_compat_bootstrap`` watches the
+is applied right after one of its target modules executes (the start-up finder watches the
 targets; ``_dispatch`` applies the families); the module is imported only then. Its shim
 receives the target module, patches only what is missing or broken and returns the names it
 patched (an empty list: upstream works, nothing was needed). Its preparation, if any, runs just
@@ -10,8 +10,9 @@ before the target's code executes. Its probe is what ``ta-compat doctor`` runs i
 interpreter with the family on and off: it raises where the family's job fails. A module may
 define ``reset()`` for state it keeps (``ta_compat.uninstall`` calls it).
 
-Adding a family means one entry here and its module, plus its targets in the bootstrap's
-``TARGETS`` when they are new (a test checks both agree). ``TA_COMPAT_DISABLE=load,save`` turns
+Adding a family means one entry here and its module, plus its targets in the hook's ``TARGETS``
+when they are new, and their package in the bootstrap's ``WATCHED`` when that is new too (a test
+checks all three agree). ``TA_COMPAT_DISABLE=load,save`` turns
 single families off by these names.
 """
 

@@ -23,8 +23,9 @@ def is_ours(obj: Any) -> bool:
 
 
 def state() -> Dict[str, Any]:
-    """The hook's finders, the package (loaded? from where?), whether ``torchaudio.load`` is ours,
-    each family's outcome, and the order in which the fake packages executed (``tests/fakes``)."""
+    """The hook's finders, whether the hook module and the package are loaded (from where?),
+    whether ``torchaudio.load`` is ours, each family's outcome, and the order in which the fake
+    packages executed (``tests/fakes``)."""
     bootstrap = sys.modules.get("_ta_compat_bootstrap")
     package = sys.modules.get("ta_compat")
     dispatch = sys.modules.get("ta_compat._dispatch")
@@ -32,6 +33,7 @@ def state() -> Dict[str, Any]:
     return {
         "finders": sum(finder is bootstrap for finder in sys.meta_path) if bootstrap else 0,
         "bootstrap": getattr(bootstrap, "__file__", None),
+        "hook": "_ta_compat_hook" in sys.modules,
         "loaded": package is not None,
         "package": getattr(package, "__file__", None),
         "version": getattr(package, "__version__", None),
