@@ -12,12 +12,12 @@
 
 import sys
 
-#: Every name ``find_spec`` answers for: ta-compat's own modules and the package of each target
-#: (``_ta_compat_hook.TARGETS``) that is imported through the finders, ``pyannote.audio`` for the
-#: pyannote targets (site makes ``pyannote`` from the ``-nspkg.pth`` files of pyannote.audio 3.x,
-#: behind the finders' back). Such a package is always looked up before its targets, so the hook
-#: is imported then and adds the targets: the set unmarshalled at every start holds 13 names, not
-#: every target module.
+#: The names ``find_spec`` answers for until the hook is loaded: ta-compat's own modules and the
+#: package each target (``_ta_compat_hook.TARGETS``) is looked up under first, ``pyannote.audio``
+#: for the pyannote targets (site makes ``pyannote`` from the ``-nspkg.pth`` files of
+#: pyannote.audio 3.x, behind the finders' back). Looking one up imports the hook, which adds the
+#: targets before any of them is looked up: the set unmarshalled at every start holds 13 names,
+#: not every target module.
 WATCHED = frozenset(
     (
         "_ta_compat_hook",
